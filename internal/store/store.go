@@ -1,0 +1,132 @@
+// Package store defines the persistence interfaces Pinpoint runs on. The
+// embedded implementation is store/sqlite; the interfaces are written so a
+// PostgreSQL implementation fits the same shape.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when the requested object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is everything the gateway persists.
+type Store interface {
+	Revisions
+	CallLog
+	AdminTokens
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Revision is one applied configuration.
+type Revision struct {
+	// Number is assigned by the store: 1, 2, 3, ... with no gaps.
+	Number int64 `json:"number"`
+	// Author is who applied it (admin token owner, OS user, "file").
+	Author string `json:"author"`
+	// Source says how it arrived: "file:/etc/pinpoint.yaml", "admin-api",
+	// "cli", "rollback:12", "quickstart".
+	Source string `json:"source"`
+	// CreatedAt is when it was committed.
+	CreatedAt time.Time `json:"created_at"`
+	// Hash is the hex SHA-256 of Document.
+	Hash string `json:"hash"`
+	// Summary is the human diff summary against the previous revision.
+	Summary string `json:"summary"`
+	// Document is the configuration as applied (YAML, with ${ENV} references
+	// left unexpanded so that secrets never reach the store).
+	Document []byte `json:"document,omitempty"`
+}
+
+// Revisions stores config revisions. Appends are atomic and durable: once
+// AppendRevision returns, the revision survives a crash.
+type Revisions interface {
+	// AppendRevision assigns the next number and CreatedAt (if zero), stores
+	// r and returns it with those fields set.
+	AppendRevision(ctx context.Context, r Revision) (Revision, error)
+	// Revision returns revision n, or ErrNotFound.
+	Revision(ctx context.Context, n int64) (Revision, error)
+	// LatestRevision returns the newest revision, or ErrNotFound when none exists.
+	LatestRevision(ctx context.Context) (Revision, error)
+	// ListRevisions returns up to limit revisions, newest first, with numbers
+	// below before (before <= 0: from the newest). Document is left empty.
+	ListRevisions(ctx context.Context, limit int, before int64) ([]Revision, error)
+}
+
+// Call is one call-log record.
+type Call struct {
+	// Seq is assigned by the store, increasing; used to follow the log.
+	Seq       int64     `json:"seq"`
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id"`
+	Route     string    `json:"route,omitempty"`
+	Method    string    `json:"method"`
+	Host      string    `json:"host"`
+	// Path is the normalized path; query values are redacted unless configured otherwise.
+	Path     string `json:"path"`
+	Status   int    `json:"status"`
+	Code     string `json:"code,omitempty"`
+	Layer    string `json:"layer,omitempty"`
+	Stage    string `json:"stage,omitempty"`
+	ClientIP string `json:"client_ip"`
+	// Target is the upstream target address the request went to (operator-only).
+	Target          string        `json:"target,omitempty"`
+	Attempts        int           `json:"attempts,omitempty"`
+	Latency         time.Duration `json:"latency_ns"`
+	UpstreamLatency time.Duration `json:"upstream_latency_ns,omitempty"`
+	BytesIn         int64         `json:"bytes_in"`
+	BytesOut        int64         `json:"bytes_out"`
+	Revision        int64         `json:"revision"`
+	// Trace is the JSON decision trace; kept in full for refused or failed
+	// requests, empty for successful ones.
+	Trace []byte `json:"trace,omitempty"`
+}
+
+// CallQuery filters the call log. Zero fields do not filter.
+type CallQuery struct {
+	// Status matches exactly (e.g. 404); StatusClass matches 1..5 (4 = 4xx).
+	Status      int
+	StatusClass int
+	Code        string
+	Route       string
+	RequestID   string
+	Since       time.Time
+	// AfterSeq returns only records with Seq > AfterSeq (for following).
+	AfterSeq int64
+	// Limit caps the result; default 100, at most 10000.
+	Limit int
+	// Ascending orders by Seq ascending (following); default newest first.
+	Ascending bool
+}
+
+// CallLog stores call records.
+type CallLog interface {
+	// InsertCalls stores a batch in one transaction, assigning Seq.
+	InsertCalls(ctx context.Context, calls []Call) error
+	// QueryCalls returns matching records.
+	QueryCalls(ctx context.Context, q CallQuery) ([]Call, error)
+	// PruneCalls deletes records older than olderThan and, beyond maxRows
+	// (when > 0), the oldest ones; it returns how many were deleted.
+	PruneCalls(ctx context.Context, olderThan time.Time, maxRows int) (int64, error)
+}
+
+// AdminToken is a stored admin API credential; only its hash is kept.
+type AdminToken struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Hash      string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AdminTokens stores admin API token hashes.
+type AdminTokens interface {
+	// CreateAdminToken stores a token hash (hex SHA-256) under name.
+	CreateAdminToken(ctx context.Context, name, hash string) (AdminToken, error)
+	// AdminTokenByHash returns the token with that hash, or ErrNotFound.
+	AdminTokenByHash(ctx context.Context, hash string) (AdminToken, error)
+	// ListAdminTokens returns all tokens without their hashes.
+	ListAdminTokens(ctx context.Context) ([]AdminToken, error)
+}
