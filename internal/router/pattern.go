@@ -158,3 +158,25 @@ func validName(n string) bool {
 	}
 	return true
 }
+
+// isExact reports whether p is all literal segments, so it matches exactly
+// one path (its own text).
+func (p *pattern) isExact() bool {
+	for _, s := range p.segments {
+		if s.kind != segLiteral {
+			return false
+		}
+	}
+	return true
+}
+
+// paramNames lists p's parameter names in the order Match captures them.
+func (p *pattern) paramNames() []string {
+	var names []string
+	for _, s := range p.segments {
+		if s.kind == segParam || s.kind == segCatchAll {
+			names = append(names, s.text)
+		}
+	}
+	return names
+}
