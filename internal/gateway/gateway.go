@@ -1,0 +1,119 @@
+// Package gateway runs the request pipeline on the current config snapshot
+// and owns how snapshots are built, swapped and persisted as revisions.
+//
+// A request runs accept → route → (route stages) → upstream on the snapshot
+// that was current when it arrived. Every refusal is a *pipeline.Denial
+// turned into problem+json here, in one place.
+package gateway
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pinpointgw/pinpoint/internal/calllog"
+	"github.com/pinpointgw/pinpoint/internal/pipeline"
+	"github.com/pinpointgw/pinpoint/internal/store"
+	"github.com/pinpointgw/pinpoint/internal/telemetry"
+	"github.com/pinpointgw/pinpoint/internal/upstream"
+)
+
+// Options configure a Gateway.
+type Options struct {
+	// Store persists revisions (and is read for debug credentials).
+	Store store.Store
+	// Metrics receives request and reload metrics; required.
+	Metrics *telemetry.Metrics
+	// Logger is the server log; default slog.Default().
+	Logger *slog.Logger
+	// ConfigFile, when set, owns the configuration: admin-API applies and
+	// rollbacks are refused (see DESIGN.md §4).
+	ConfigFile string
+	// LookupEnv resolves ${ENV} references; default os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Gateway is the proxy handler plus the control plane that swaps its snapshots.
+type Gateway struct {
+	o    Options
+	log  *slog.Logger
+	snap atomic.Pointer[Snapshot]
+
+	// applyMu serializes applies so revisions are committed and published in order.
+	applyMu sync.Mutex
+	// draining is set when graceful shutdown starts; readiness turns false.
+	draining atomic.Bool
+	// listening is set once the listeners are up.
+	listening atomic.Bool
+	// debugTokens holds the SHA-256 hashes of credentials allowed to see
+	// debug disclosure (the admin tokens).
+	debugTokens atomic.Pointer[map[string]struct{}]
+
+	// calls receives one record per request; nil until SetCallLog.
+	calls atomic.Pointer[calllog.Writer]
+
+	states sync.Pool
+}
+
+// SetCallLog routes call records to w (nil turns the call log off).
+func (g *Gateway) SetCallLog(w *calllog.Writer) { g.calls.Store(w) }
+
+// New creates a gateway with no snapshot; call Start (or Apply) next.
+func New(o Options) *Gateway {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	g := &Gateway{o: o, log: o.Logger}
+	g.states.New = func() any { return &state{} }
+	return g
+}
+
+// Current returns the snapshot being served, or nil.
+func (g *Gateway) Current() *Snapshot { return g.snap.Load() }
+
+// Revision implements admin.Control.
+func (g *Gateway) Revision() int64 {
+	if s := g.snap.Load(); s != nil {
+		return s.Revision
+	}
+	return 0
+}
+
+// SetListening marks the listeners as up (readiness).
+func (g *Gateway) SetListening(up bool) { g.listening.Store(up) }
+
+// Drain marks the gateway as shutting down: readiness turns false so load
+// balancers stop sending new traffic while in-flight requests finish.
+func (g *Gateway) Drain() { g.draining.Store(true) }
+
+// Ready implements admin.Control.
+func (g *Gateway) Ready() error {
+	switch {
+	case g.draining.Load():
+		return errDraining
+	case g.snap.Load() == nil:
+		return errNoRevision
+	case !g.listening.Load():
+		return errNotListening
+	}
+	return nil
+}
+
+// Close releases the current snapshot's upstreams.
+func (g *Gateway) Close() {
+	release(g.snap.Swap(nil), nil)
+}
+
+// state is the pooled per-request state: the exchange, the response writer
+// wrapper and the upstream call, allocated together once.
+type state struct {
+	x       pipeline.Exchange
+	rw      responseWriter
+	forward upstream.Forward
+	// code, layer and stage of the gateway's own refusal, if any.
+	code, layer, stage string
+}
+
+func (g *Gateway) upstreamOptions() upstream.Options {
+	return upstream.Options{Logger: g.log}
+}

@@ -1,0 +1,148 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"reflect"
+
+	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/router"
+	"github.com/pinpointgw/pinpoint/internal/stage/accept"
+	"github.com/pinpointgw/pinpoint/internal/upstream"
+)
+
+// Snapshot is one compiled revision. It is immutable once published: a new
+// revision builds a new snapshot aside and swaps the pointer, and requests in
+// flight finish on the snapshot they started with.
+type Snapshot struct {
+	// Revision is the store's revision number (0 for a dry run).
+	Revision int64
+	// Hash is the hex SHA-256 of the document.
+	Hash string
+	// Config is the decoded configuration, defaults applied.
+	Config *config.Config
+
+	accept      *accept.Stage
+	routes      *router.Table[*Route]
+	upstreams   map[string]*upstream.Upstream
+	upstreamCfg map[string]config.Upstream
+	disclosure  problem.Disclosure
+	idHeader    string
+	logCalls    bool
+	redactQuery bool
+}
+
+// compile builds a snapshot from a validated config. Upstreams whose
+// configuration did not change since prev are reused, so their connection
+// pools, health state and circuit breakers survive reloads. The returned
+// fresh list holds the upstreams this snapshot created (to start on publish,
+// or to close when the snapshot is discarded).
+func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapshot, fresh []*upstream.Upstream, err error) {
+	defer func() {
+		if err != nil {
+			for _, u := range fresh {
+				u.Close()
+			}
+			fresh = nil
+		}
+	}()
+	var errs config.Errors
+	fail := func(path string, format string, args ...any) {
+		errs = append(errs, config.Error{File: "", Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+
+	s = &Snapshot{
+		Config:      cfg,
+		upstreams:   make(map[string]*upstream.Upstream, len(cfg.Upstreams)),
+		upstreamCfg: make(map[string]config.Upstream, len(cfg.Upstreams)),
+		idHeader:    http.CanonicalHeaderKey(cfg.Gateway.RequestIDHeader),
+		logCalls:    cfg.Gateway.CallLog.IsEnabled(),
+		redactQuery: cfg.Gateway.CallLog.RedactsQuery(),
+	}
+	if s.idHeader == "" {
+		s.idHeader = "X-Request-Id"
+	}
+	if s.disclosure, err = problem.ParseDisclosure(cfg.Gateway.Disclosure); err != nil {
+		fail("gateway.disclosure", "%v", err)
+	}
+
+	trusted := make([]netip.Prefix, 0, len(cfg.Gateway.TrustedProxies))
+	for i, t := range cfg.Gateway.TrustedProxies {
+		p, perr := parsePrefix(t)
+		if perr != nil {
+			fail(fmt.Sprintf("gateway.trusted_proxies[%d]", i), "%v", perr)
+			continue
+		}
+		trusted = append(trusted, p)
+	}
+	s.accept, err = accept.New(accept.Config{
+		TrustedProxies:  trusted,
+		RequestIDHeader: s.idHeader,
+		Limits:          acceptLimits(cfg.Gateway.Limits),
+	})
+	if err != nil {
+		fail("gateway", "%v", err)
+	}
+
+	for i, uc := range cfg.Upstreams {
+		if prev != nil {
+			if old, ok := prev.upstreams[uc.Name]; ok && reflect.DeepEqual(prev.upstreamCfg[uc.Name], uc) {
+				s.upstreams[uc.Name], s.upstreamCfg[uc.Name] = old, uc
+				continue
+			}
+		}
+		u, uerr := upstream.New(uc, o)
+		if uerr != nil {
+			fail(fmt.Sprintf("upstreams[%d]", i), "%v", uerr)
+			continue
+		}
+		fresh = append(fresh, u)
+		s.upstreams[uc.Name], s.upstreamCfg[uc.Name] = u, uc
+	}
+
+	table := make([]router.Route[*Route], 0, len(cfg.Routes))
+	for i := range cfg.Routes {
+		rc := &cfg.Routes[i]
+		rt, rerr := compileRoute(rc, cfg.Gateway.Limits, s.upstreams[rc.Upstream], s.idHeader)
+		if rerr != nil {
+			fail(fmt.Sprintf("routes[%d]", i), "%v", rerr)
+			continue
+		}
+		table = append(table, router.Route[*Route]{Hosts: rc.Hosts, Paths: rc.Paths, Methods: rc.Methods, Value: rt})
+	}
+	if len(errs) == 0 {
+		if s.routes, err = router.New(table); err != nil {
+			fail("routes", "%v", err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fresh, errs
+	}
+	return s, fresh, nil
+}
+
+// release closes the upstreams of old that next no longer uses.
+func release(old, next *Snapshot) {
+	if old == nil {
+		return
+	}
+	for name, u := range old.upstreams {
+		if next == nil || next.upstreams[name] != u {
+			u.Close()
+		}
+	}
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither an IP address nor a CIDR", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

@@ -1,0 +1,122 @@
+// Package telemetry holds Pinpoint's Prometheus metrics.
+package telemetry
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the gateway's Prometheus collectors, registered in their own
+// registry (served on the admin listener at /metrics).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests        *prometheus.CounterVec
+	duration        *prometheus.HistogramVec
+	upstreamLatency *prometheus.HistogramVec
+	reloads         *prometheus.CounterVec
+	revision        prometheus.Gauge
+	inFlight        prometheus.Gauge
+}
+
+// New creates and registers the collectors, plus Go runtime and process metrics.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pinpoint_requests_total",
+			Help: "Requests handled, by route, status and reason code (empty code: passed through with a success status).",
+		}, []string{"route", "status", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pinpoint_request_duration_seconds",
+			Help:    "Total time from accepting a request to the end of its response, by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+		upstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pinpoint_upstream_duration_seconds",
+			Help:    "Time spent waiting on the upstream (all attempts), by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pinpoint_config_reloads_total",
+			Help: "Configuration applies by outcome: applied, unchanged, rejected, failed.",
+		}, []string{"outcome"}),
+		revision: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pinpoint_config_revision",
+			Help: "Number of the configuration revision being served.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pinpoint_requests_in_flight",
+			Help: "Requests being handled right now.",
+		}),
+	}
+	m.Registry.MustRegister(m.requests, m.duration, m.upstreamLatency, m.reloads, m.revision, m.inFlight,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// statusLabels avoids formatting the common statuses on every request.
+var statusLabels = func() [600]string {
+	var s [600]string
+	for i := 100; i < 600; i++ {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func statusLabel(code int) string {
+	if code >= 100 && code < 600 {
+		return statusLabels[code]
+	}
+	return strconv.Itoa(code)
+}
+
+// ObserveRequest counts one finished request.
+func (m *Metrics) ObserveRequest(route string, status int, code string, total, upstream time.Duration) {
+	m.requests.WithLabelValues(route, statusLabel(status), code).Inc()
+	m.duration.WithLabelValues(route).Observe(total.Seconds())
+	if upstream > 0 {
+		m.upstreamLatency.WithLabelValues(route).Observe(upstream.Seconds())
+	}
+}
+
+// InFlight tracks requests being handled.
+func (m *Metrics) InFlight(delta float64) { m.inFlight.Add(delta) }
+
+// Reload counts a configuration apply outcome.
+func (m *Metrics) Reload(outcome string) { m.reloads.WithLabelValues(outcome).Inc() }
+
+// SetRevision records the revision being served.
+func (m *Metrics) SetRevision(n int64) { m.revision.Set(float64(n)) }
+
+// CallLogCounters is what the call-log writer reports.
+type CallLogCounters interface {
+	Written() uint64
+	Dropped() uint64
+	Failed() uint64
+}
+
+// RegisterCallLog exposes the call-log writer's counters.
+func (m *Metrics) RegisterCallLog(c CallLogCounters) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pinpoint_calllog_written_total", Help: "Call-log records written to the store.",
+		}, func() float64 { return float64(c.Written()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pinpoint_calllog_dropped_total", Help: "Call-log records dropped because the writer's buffer was full.",
+		}, func() float64 { return float64(c.Dropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pinpoint_calllog_failed_total", Help: "Call-log records lost because the store failed.",
+		}, func() float64 { return float64(c.Failed()) }),
+	)
+}
