@@ -65,7 +65,7 @@ and in-flight requests get gateway.shutdown_timeout to finish.`,
 
   # JSON logs for a log shipper
   pinpoint serve --config gateway.yaml --log-format json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
@@ -107,9 +107,6 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		LookupEnv: echoLookup(bg, log),
 	})
 	defer g.Close()
-	if err := refreshDebugTokens(ctx, g, st); err != nil {
-		return err
-	}
 
 	source, err := loadInitial(ctx, g, o, log)
 	if err != nil {
@@ -222,20 +219,6 @@ func echoLookup(ctx context.Context, log *slog.Logger) func(string) (string, boo
 		})
 		return url, url != ""
 	}
-}
-
-// refreshDebugTokens lets admin-token holders see debug disclosure.
-func refreshDebugTokens(ctx context.Context, g *gateway.Gateway, st store.AdminTokens) error {
-	toks, err := st.ListAdminTokens(ctx)
-	if err != nil {
-		return fmt.Errorf("admin tokens: %w", err)
-	}
-	hashes := make([]string, 0, len(toks))
-	for _, t := range toks {
-		hashes = append(hashes, t.Hash)
-	}
-	g.SetDebugTokenHashes(hashes)
-	return nil
 }
 
 func newLogger(o serveOptions, w io.Writer) (*slog.Logger, error) {

@@ -10,11 +10,11 @@ import (
 // implements it; tests may use a real gateway.
 type Control interface {
 	// Validate decodes and validates a document without applying it. A
-	// *config.Errors error lists every problem with file, line, column and path.
+	// config.Errors error lists every problem with file, line, column and path.
 	Validate(ctx context.Context, filename string, doc []byte) error
 	// Apply validates, compiles and (unless req.DryRun) commits a new revision
-	// and swaps it in. A *config.Errors error means nothing changed.
-	// ErrOwnedByFile is returned when a config file owns the configuration.
+	// and swaps it in. A config.Errors error means nothing changed.
+	// *OwnedByFileError is returned when a config file owns the configuration.
 	Apply(ctx context.Context, req ApplyRequest) (ApplyResult, error)
 	// Rollback commits a new revision whose document is revision n's.
 	Rollback(ctx context.Context, n int64, author string) (ApplyResult, error)

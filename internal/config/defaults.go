@@ -75,6 +75,7 @@ func (g *Gateway) applyDefaults() {
 	setString(&g.Environment, defaultEnvironment)
 	setString(&g.RequestIDHeader, defaultRequestIDHeader)
 	setString(&g.Disclosure, defaultDisclosure)
+	setString(&g.ForwardedHeader, "X-Forwarded-For")
 	setDuration(&g.ShutdownTimeout, defaultShutdownTimeout)
 	l := &g.Limits
 	setSize(&l.MaxBodyBytes, defaultMaxBodyBytes)

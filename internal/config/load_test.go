@@ -43,6 +43,7 @@ func defaultGateway() Gateway {
 		Environment:     "live",
 		RequestIDHeader: "X-Request-Id",
 		Disclosure:      "standard",
+		ForwardedHeader: "X-Forwarded-For",
 		Limits:          Limits{MaxBodyBytes: 10 << 20, MaxHeaderBytes: 64 << 10, MaxHeaderCount: 100, MaxURIBytes: 8 << 10},
 		CallLog: CallLog{
 			Enabled: ptr(true), Retention: Duration(168 * time.Hour), MaxRows: 1_000_000, BufferSize: 10_000, RedactQuery: ptr(true),
@@ -100,6 +101,7 @@ func TestLoadFullExample(t *testing.T) {
 			RequestIDHeader: "X-Correlation-Id",
 			Disclosure:      "minimal",
 			TrustedProxies:  []string{"10.0.0.0/8", "192.168.1.7", "fd00::/8"},
+			ForwardedHeader: "Forwarded",
 			Limits:          Limits{MaxBodyBytes: 5 << 20, MaxHeaderBytes: 32 << 10, MaxHeaderCount: 80, MaxURIBytes: 4 << 10},
 			CallLog: CallLog{
 				Enabled: ptr(true), Retention: Duration(72 * time.Hour), MaxRows: 500_000, BufferSize: 2048, RedactQuery: ptr(false),

@@ -42,6 +42,13 @@ type Gateway struct {
 	// believed. Default: none, so client-supplied forwarding headers are ignored.
 	// Example: ["10.0.0.0/8", "192.168.1.7"].
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ForwardedHeader names the header a trusted proxy records the client
+	// address in: "X-Forwarded-For" (default), "Forwarded" (RFC 7239) or
+	// "auto" (Forwarded when present, else X-Forwarded-For). Pick the one your
+	// proxies actually write: most proxies only append X-Forwarded-For and pass
+	// a client's own Forwarded header through, so believing Forwarded from
+	// them would let the client choose its address.
+	ForwardedHeader string `yaml:"forwarded_header"`
 	// Limits bound every request; routes may override them.
 	Limits Limits `yaml:"limits"`
 	// CallLog configures the per-request call log.
@@ -138,8 +145,8 @@ type Route struct {
 	Timeout Duration `yaml:"timeout"`
 	// Version is a free label (e.g. "v2") shown in logs and metrics.
 	Version string `yaml:"version"`
-	// Sunset retires the route: before this time responses carry Deprecation
-	// and Sunset headers, after it requests get 410 route.deprecated_sunset.
+	// Sunset retires the route: before this time responses carry a Sunset
+	// header (RFC 8594), after it requests get 410 route.deprecated_sunset.
 	// RFC 3339. Example: "2027-01-31T00:00:00Z".
 	Sunset string `yaml:"sunset"`
 	// Idempotent declares that every method of this route may be retried,
@@ -201,7 +208,8 @@ type Upstream struct {
 type Target struct {
 	// URL is scheme://host:port, optionally with a base path. Example: "http://10.0.0.5:8080".
 	URL string `yaml:"url"`
-	// Weight for round_robin and random balancing. Default 1.
+	// Weight for balancing. Default 1 when omitted; an explicit 0 takes the
+	// target out of rotation (at least one target must have a weight).
 	Weight int `yaml:"weight"`
 }
 
@@ -231,8 +239,8 @@ type ActiveHealthCheck struct {
 
 // PassiveHealthCheck ejects targets that fail real requests.
 type PassiveHealthCheck struct {
-	// ConsecutiveFailures (connect failures, resets, timeouts, 5xx) eject a
-	// target. Default 5; 0 uses the default, -1 disables.
+	// ConsecutiveFailures (connect failures, resets, timeouts, and 502, 503
+	// or 504 answers) eject a target. Default 5; 0 uses the default, -1 disables.
 	ConsecutiveFailures int `yaml:"consecutive_failures"`
 	// EjectFor is how long an ejected target stays out. Default "30s".
 	EjectFor Duration `yaml:"eject_for"`
@@ -293,7 +301,8 @@ type Retry struct {
 	// the default, -1 disables retries.
 	Attempts int `yaml:"attempts"`
 	// BudgetRatio caps retries to this fraction of requests over the last
-	// 10 seconds, so retries cannot multiply an outage. Default 0.2.
+	// 10 seconds, so retries cannot multiply an outage. Default 0.2 (0 means
+	// the default; set attempts: -1 to turn retries off).
 	BudgetRatio float64 `yaml:"budget_ratio"`
 	// MinPerSecond retries are always allowed regardless of the ratio. Default 3.
 	MinPerSecond int `yaml:"min_per_second"`

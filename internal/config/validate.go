@@ -101,6 +101,12 @@ func (v *validator) gateway(g *Gateway) {
 		v.failValue("gateway.disclosure", g.Disclosure,
 			fmt.Sprintf(`invalid disclosure %q: use "minimal", "standard" or "debug"`, g.Disclosure))
 	}
+	switch g.ForwardedHeader {
+	case "", "X-Forwarded-For", "Forwarded", "auto":
+	default:
+		v.failValue("gateway.forwarded_header", g.ForwardedHeader,
+			fmt.Sprintf(`invalid forwarded_header %q: use "X-Forwarded-For", "Forwarded" or "auto"`, g.ForwardedHeader))
+	}
 	if g.RequestIDHeader != "" {
 		v.headerName("gateway.request_id_header", g.RequestIDHeader)
 	}

@@ -45,9 +45,6 @@ type Gateway struct {
 	draining atomic.Bool
 	// listening is set once the listeners are up.
 	listening atomic.Bool
-	// debugTokens holds the SHA-256 hashes of credentials allowed to see
-	// debug disclosure (the admin tokens).
-	debugTokens atomic.Pointer[map[string]struct{}]
 
 	// calls receives one record per request; nil until SetCallLog.
 	calls atomic.Pointer[calllog.Writer]

@@ -221,7 +221,10 @@ func TestDisclosureModes(t *testing.T) {
 	})
 	t.Run("debug needs an operator credential", func(t *testing.T) {
 		h := newHarness(t, withMode("debug"))
-		h.g.SetDebugTokenHashes([]string{"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}) // sha256("test")
+		// sha256("test"): the operator's admin token is "test".
+		if _, err := h.st.CreateAdminToken(context.Background(), "ops", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"); err != nil {
+			t.Fatal(err)
+		}
 		resp, body := h.do("GET", "/nope", nil, "")
 		if p := problemBody(t, resp, body, 404, "route.not_found"); p["trace"] != nil {
 			t.Fatalf("trace shown without a credential: %s", body)
@@ -348,4 +351,20 @@ func TestNotReadyWithoutRevision(t *testing.T) {
 	if h.g.Ready() == nil {
 		t.Fatal("ready without a revision")
 	}
+}
+
+// A route may raise a limit above the gateway's: the accept stage admits up
+// to the widest route limit and every route re-checks its own.
+func TestRouteRaisesBodyLimit(t *testing.T) {
+	t.Parallel()
+	be := backend(t, "app")
+	doc := strings.Replace(simpleConfig(be.URL), "listeners:", "gateway:\n  limits: {max_body_bytes: 16}\nlisteners:", 1)
+	doc = strings.Replace(doc, "    strip_prefix: true\n", "    strip_prefix: true\n    limits: {max_body_bytes: 64}\n", 1)
+	doc = strings.Replace(doc, "    methods: [GET, DELETE]\n", "    methods: [GET, DELETE, PUT]\n", 1)
+	h := newHarness(t, doc)
+	if resp, body := h.do("POST", "/api/upload", nil, strings.Repeat("x", 40)); resp.StatusCode != 200 {
+		t.Fatalf("route limit 64 refused 40 bytes: %d %s", resp.StatusCode, body)
+	}
+	resp, body := h.do("PUT", "/users/1", nil, strings.Repeat("x", 40))
+	problemBody(t, resp, body, 413, "request.body_too_large")
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
@@ -174,26 +173,16 @@ func (g *Gateway) deny(st *state, snap *Snapshot, d *pipeline.Denial) {
 	problem.Write(rw, x.Request, p, mode)
 }
 
-// isDebugCaller reports whether r presents an operator credential.
+// isDebugCaller reports whether r presents an operator credential (an admin
+// token). It is only consulted on refusals when disclosure is debug.
 func (g *Gateway) isDebugCaller(r *http.Request) bool {
 	tok := r.Header.Get(DebugHeader)
-	tokens := g.debugTokens.Load()
-	if tok == "" || tokens == nil {
+	if tok == "" || g.o.Store == nil {
 		return false
 	}
 	sum := sha256.Sum256([]byte(tok))
-	_, ok := (*tokens)[hex.EncodeToString(sum[:])]
-	return ok
-}
-
-// SetDebugTokenHashes replaces the hashes of credentials that unlock debug
-// disclosure (the admin token hashes).
-func (g *Gateway) SetDebugTokenHashes(hashes []string) {
-	m := make(map[string]struct{}, len(hashes))
-	for _, h := range hashes {
-		m[strings.ToLower(h)] = struct{}{}
-	}
-	g.debugTokens.Store(&m)
+	_, err := g.o.Store.AdminTokenByHash(r.Context(), hex.EncodeToString(sum[:]))
+	return err == nil
 }
 
 // finish records metrics and the call log, then returns st to the pool.

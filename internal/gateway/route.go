@@ -83,14 +83,13 @@ func (rt *Route) upstreamPath(x *pipeline.Exchange, prefix string) string {
 	return x.Path
 }
 
-func compileRoute(rc *config.Route, gw config.Limits, u *upstream.Upstream, reqIDHeader string) (*Route, error) {
+func compileRoute(rc *config.Route, gw config.Limits, entry accept.Limits, u *upstream.Upstream, reqIDHeader string) (*Route, error) {
 	rt := &Route{
 		name:         rc.Name,
 		upstream:     u,
 		stripPrefix:  rc.StripPrefix,
 		rewrite:      compileRewrite(rc.Rewrite),
 		limits:       acceptLimits(gw.Merge(rc.Limits)),
-		customLimits: rc.Limits != (config.Limits{}),
 		forward: upstream.Forward{
 			Route:           rc.Name,
 			Timeout:         rc.Timeout.Or(30 * time.Second),
@@ -101,6 +100,8 @@ func compileRoute(rc *config.Route, gw config.Limits, u *upstream.Upstream, reqI
 			Response:        upstream.CompileHeaderOps(rc.Headers.Response),
 		},
 	}
+	rt.customLimits = rt.limits != entry
+	rt.forward.MaxBodyBytes = rt.limits.MaxBodyBytes
 	if rc.Sunset != "" {
 		t, err := time.Parse(time.RFC3339, rc.Sunset)
 		if err != nil {
@@ -126,4 +127,14 @@ func orInt(v, def int) int {
 		return def
 	}
 	return v
+}
+
+// widest is the field-wise maximum of two limits.
+func widest(a, b accept.Limits) accept.Limits {
+	return accept.Limits{
+		MaxBodyBytes:   max(a.MaxBodyBytes, b.MaxBodyBytes),
+		MaxHeaderBytes: max(a.MaxHeaderBytes, b.MaxHeaderBytes),
+		MaxURIBytes:    max(a.MaxURIBytes, b.MaxURIBytes),
+		MaxHeaderCount: max(a.MaxHeaderCount, b.MaxHeaderCount),
+	}
 }

@@ -77,10 +77,17 @@ func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapsho
 		}
 		trusted = append(trusted, p)
 	}
+	// The accept stage runs before routing, so it enforces the largest limit
+	// any route allows; routes whose limits differ re-check after routing.
+	entry := acceptLimits(cfg.Gateway.Limits)
+	for i := range cfg.Routes {
+		entry = widest(entry, acceptLimits(cfg.Gateway.Limits.Merge(cfg.Routes[i].Limits)))
+	}
 	s.accept, err = accept.New(accept.Config{
 		TrustedProxies:  trusted,
 		RequestIDHeader: s.idHeader,
-		Limits:          acceptLimits(cfg.Gateway.Limits),
+		ForwardedHeader: cfg.Gateway.ForwardedHeader,
+		Limits:          entry,
 	})
 	if err != nil {
 		fail("gateway", "%v", err)
@@ -105,7 +112,7 @@ func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapsho
 	table := make([]router.Route[*Route], 0, len(cfg.Routes))
 	for i := range cfg.Routes {
 		rc := &cfg.Routes[i]
-		rt, rerr := compileRoute(rc, cfg.Gateway.Limits, s.upstreams[rc.Upstream], s.idHeader)
+		rt, rerr := compileRoute(rc, cfg.Gateway.Limits, entry, s.upstreams[rc.Upstream], s.idHeader)
 		if rerr != nil {
 			fail(fmt.Sprintf("routes[%d]", i), "%v", rerr)
 			continue

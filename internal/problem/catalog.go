@@ -43,8 +43,8 @@ const (
 var catalog = []Code{
 	// accept / request
 	{Code: "request.invalid_path", Status: 400, Stage: "accept", Title: "Invalid request path",
-		Detail: "The request path contains an encoded slash, an encoded dot segment or a traversal above the root.",
-		Hint:   "Send a plain, normalized path without %2F, %2E%2E or ../ above the root.",
+		Detail: "The request path is not acceptable: {reason}.",
+		Hint:   "Send a plain, normalized path: no %2F, %5C or %2E%2E, no control characters, and no ../ above the root.",
 		Doc:    "The accept stage normalizes every path once. Paths that smuggle separators or dot segments in percent-encoding, or climb above the root, are refused so that routing, policies and logs cannot disagree about which resource is meant."},
 	{Code: "request.malformed", Status: 400, Stage: "accept", Title: "Malformed request",
 		Detail: "The request could not be parsed: {reason}.",
