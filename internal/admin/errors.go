@@ -27,23 +27,7 @@ type ConfigError struct {
 
 // String formats the error the way config.Error does and `pinpoint
 // validate` prints it: "file:line:column: path: message".
-func (e ConfigError) String() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteByte(':')
-	}
-	b.WriteString(strconv.Itoa(e.Line))
-	b.WriteByte(':')
-	b.WriteString(strconv.Itoa(e.Column))
-	b.WriteString(": ")
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Message)
-	return b.String()
-}
+func (e ConfigError) String() string { return config.Error(e).Error() }
 
 // configErrors extracts the itemized errors of a rejected configuration, or
 // reports false when err is not a configuration error.

@@ -71,6 +71,8 @@ const (
 	OutcomeSkip      = "skip"
 	OutcomeWouldDeny = "would_deny"
 	OutcomeError     = "error"
+	// OutcomeClientClosed: the client went away before an answer was written.
+	OutcomeClientClosed = "client_closed"
 )
 
 // Step is one entry of the decision trace.

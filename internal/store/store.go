@@ -44,8 +44,9 @@ type Revision struct {
 // Revisions stores config revisions. Appends are atomic and durable: once
 // AppendRevision returns, the revision survives a crash.
 type Revisions interface {
-	// AppendRevision assigns the next number and CreatedAt (if zero), stores
-	// r and returns it with those fields set.
+	// AppendRevision assigns the next number, CreatedAt (if zero) and Hash
+	// (the SHA-256 of Document; a different caller-supplied hash is refused),
+	// stores r and returns it with those fields set.
 	AppendRevision(ctx context.Context, r Revision) (Revision, error)
 	// Revision returns revision n, or ErrNotFound.
 	Revision(ctx context.Context, n int64) (Revision, error)
@@ -87,7 +88,8 @@ type Call struct {
 
 // CallQuery filters the call log. Zero fields do not filter.
 type CallQuery struct {
-	// Status matches exactly (e.g. 404); StatusClass matches 1..5 (4 = 4xx).
+	// Status matches exactly (e.g. 404); StatusClass matches 1..5 (4 = 4xx;
+	// another value is an error).
 	Status      int
 	StatusClass int
 	Code        string
@@ -104,7 +106,8 @@ type CallQuery struct {
 
 // CallLog stores call records.
 type CallLog interface {
-	// InsertCalls stores a batch in one transaction, assigning Seq.
+	// InsertCalls stores a batch in one transaction and writes the assigned
+	// Seq back into calls.
 	InsertCalls(ctx context.Context, calls []Call) error
 	// QueryCalls returns matching records.
 	QueryCalls(ctx context.Context, q CallQuery) ([]Call, error)
@@ -127,6 +130,6 @@ type AdminTokens interface {
 	CreateAdminToken(ctx context.Context, name, hash string) (AdminToken, error)
 	// AdminTokenByHash returns the token with that hash, or ErrNotFound.
 	AdminTokenByHash(ctx context.Context, hash string) (AdminToken, error)
-	// ListAdminTokens returns all tokens without their hashes.
+	// ListAdminTokens returns all tokens in creation order, Hash left empty.
 	ListAdminTokens(ctx context.Context) ([]AdminToken, error)
 }

@@ -38,9 +38,8 @@ const (
 const stageName = "upstream"
 
 // OutcomeClientClosed is the trace outcome of an attempt cut short because
-// the client went away (its request context was canceled). Serve then
-// returns nil: there is nobody to answer, and the call log keeps the step.
-const OutcomeClientClosed = "client_closed"
+// the client went away; kept here as an alias of the pipeline constant.
+const OutcomeClientClosed = pipeline.OutcomeClientClosed
 
 // errRouteTimeout is the cancellation cause when Forward.Timeout expires.
 var errRouteTimeout = errors.New("route timeout expired before response headers")
