@@ -85,11 +85,11 @@ func (rt *Route) upstreamPath(x *pipeline.Exchange, prefix string) string {
 
 func compileRoute(rc *config.Route, gw config.Limits, entry accept.Limits, u *upstream.Upstream, reqIDHeader string) (*Route, error) {
 	rt := &Route{
-		name:         rc.Name,
-		upstream:     u,
-		stripPrefix:  rc.StripPrefix,
-		rewrite:      compileRewrite(rc.Rewrite),
-		limits:       acceptLimits(gw.Merge(rc.Limits)),
+		name:        rc.Name,
+		upstream:    u,
+		stripPrefix: rc.StripPrefix,
+		rewrite:     compileRewrite(rc.Rewrite),
+		limits:      acceptLimits(gw.Merge(rc.Limits)),
 		forward: upstream.Forward{
 			Route:           rc.Name,
 			Timeout:         rc.Timeout.Or(30 * time.Second),
