@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"unicode/utf8"
 
@@ -115,6 +116,22 @@ func NewHandler(o Options) http.Handler {
 	return h
 }
 
+// servePprof dispatches the net/http/pprof handlers under one pattern.
+func servePprof(w http.ResponseWriter, r *http.Request) {
+	switch r.PathValue("name") {
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Index(w, r)
+	}
+}
+
 func (h *handler) endpoints() []endpoint {
 	eps := []endpoint{
 		{method: "GET", path: "/healthz", public: true, serve: h.healthz},
@@ -132,6 +149,10 @@ func (h *handler) endpoints() []endpoint {
 	if h.Metrics != nil {
 		eps = append(eps, endpoint{method: "GET", path: "/metrics", serve: h.Metrics.ServeHTTP})
 	}
+	// Go's profiler, behind the admin token like everything else here:
+	// fetch e.g. /debug/pprof/profile?seconds=20 with the token and open it
+	// with `go tool pprof`.
+	eps = append(eps, endpoint{method: "GET", path: "/debug/pprof/{name...}", serve: servePprof})
 	return eps
 }
 

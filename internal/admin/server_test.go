@@ -23,6 +23,8 @@ var protected = []struct{ method, path string }{
 	{"POST", "/admin/config/validate"},
 	{"GET", "/admin/calls"},
 	{"GET", "/admin/calls/some-request"},
+	{"GET", "/debug/pprof/"},
+	{"GET", "/debug/pprof/heap"},
 	// Wrong methods on protected paths are refused before the 405 too.
 	{"DELETE", "/admin/config"},
 	{"PUT", "/admin/revisions"},
