@@ -1,0 +1,590 @@
+#!/usr/bin/env bash
+# Pinpoint load benchmark: Pinpoint against a direct connection, a bare Go
+# ReverseProxy, nginx and Caddy, all on 127.0.0.1. See bench/README.md.
+#
+#   bench/run.sh                                # about 5 minutes
+#   DURATION=10s CONNS=64 THREADS=2 bench/run.sh
+#
+# Results (raw wrk/loadgen output, logs, table.md) go to bench/results/<UTC time>/.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DURATION=${DURATION:-25s}     # each measurement
+WARMUP=${WARMUP:-2s}          # unmeasured load before each measurement
+CONNS=${CONNS:-64}            # concurrent keep-alive connections of the load
+THREADS=${THREADS:-2}         # wrk threads
+PINPOINT_BIN=${PINPOINT_BIN:-} # a prebuilt gateway to measure instead of building ./cmd/pinpoint
+
+BIN=bench/.bin
+OUT=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
+WORK=$(mktemp -d -t pinpoint-bench.XXXXXX) # configs and data dirs, removed on exit
+mkdir -p "$BIN" "$OUT/raw" "$OUT/logs"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------- processes
+# Every process this script starts is recorded in PIDS and stopped on exit,
+# whether the run finished, failed or was interrupted.
+PIDS=()
+
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# forget PID: drops PID from the processes cleanup stops.
+forget() {
+	local keep=() p
+	for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+# start NAME CMD...: runs CMD in the background, logging to logs/NAME.log;
+# sets STARTED to its pid.
+start() {
+	local name=$1
+	shift
+	"$@" >"$OUT/logs/$name.log" 2>&1 &
+	STARTED=$!
+	PIDS+=("$STARTED")
+}
+
+# stop PID: stops one process started by start.
+stop() {
+	stop_pid "$1"
+	forget "$1"
+}
+
+# run_fg CMD...: runs CMD to completion like a foreground command, but in the
+# background with wait, so that Ctrl-C or TERM reach the trap at once (bash
+# defers traps until a foreground command ends) and cleanup stops CMD too.
+run_fg() {
+	local pid rc=0
+	"$@" &
+	pid=$!
+	PIDS+=("$pid")
+	wait "$pid" || rc=$?
+	forget "$pid"
+	return "$rc"
+}
+
+# ---------------------------------------------------------------- tools
+as_root() {
+	if [[ $(id -u) == 0 ]]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		return 1
+	fi
+}
+
+APT_UPDATED=0
+apt_update_once() {
+	((APT_UPDATED)) && return 0
+	APT_UPDATED=1
+	log "apt-get update"
+	as_root apt-get update >>"$OUT/logs/apt.log" 2>&1
+}
+
+# packaged NAME: true when Debian has a candidate version of NAME.
+packaged() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+
+apt_install() {
+	log "apt-get install -y $*"
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y "$@" >>"$OUT/logs/apt.log" 2>&1
+}
+
+install_tools() {
+	local need=()
+	command -v wrk >/dev/null || need+=(wrk)
+	command -v curl >/dev/null || need+=(curl)
+	if ((${#need[@]})); then
+		if ! { apt_update_once && apt_install "${need[@]}"; }; then
+			log "cannot install ${need[*]} (see $OUT/logs/apt.log); wrk and curl are required"
+			exit 1
+		fi
+	fi
+	if ! command -v nginx >/dev/null; then
+		apt_update_once || true
+		if packaged nginx-light; then
+			apt_install nginx-light || log "nginx-light did not install; nginx row skipped"
+		elif packaged nginx; then
+			apt_install nginx || log "nginx did not install; nginx row skipped"
+		else
+			log "nginx is not packaged here; nginx row skipped"
+		fi
+	fi
+	if ! command -v caddy >/dev/null; then
+		apt_update_once || true
+		if packaged caddy; then
+			apt_install caddy || log "caddy did not install; caddy row skipped"
+		else
+			log "caddy is not packaged here; caddy row skipped"
+		fi
+	fi
+}
+
+# ---------------------------------------------------------------- CPU placement
+# Proxies under test get CPU 0 to themselves; the backend and the load
+# generators share CPU 1. Go programs get GOMAXPROCS=1 to match.
+if command -v taskset >/dev/null && (($(nproc) >= 2)); then
+	ON_PROXY_CPU=(taskset -c 0)
+	ON_LOAD_CPU=(taskset -c 1)
+	PINNED=yes
+else
+	log "WARNING: fewer than 2 CPUs or no taskset: running unpinned; numbers are not comparable to pinned runs"
+	ON_PROXY_CPU=()
+	ON_LOAD_CPU=()
+	PINNED=no
+fi
+
+# cpu_ticks N: "idle total" jiffies of CPU N so far, from /proc/stat.
+cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+
+# busy "IDLE0 TOTAL0" "IDLE1 TOTAL1": percent of the interval the CPU was busy.
+busy() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); t = y[2] - x[2]
+		if (t > 0) printf "%.0f", 100 * (1 - (y[1] - x[1]) / t); else print "?" }'
+}
+
+# Other work on the machine skews every number; say so up front.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${LOAD_BEFORE%% *}" 'BEGIN { exit !(l > 0.5) }'; then
+	log "WARNING: load average is $LOAD_BEFORE before the run; other work on this machine will skew the numbers"
+fi
+
+# ---------------------------------------------------------------- helpers
+USED_PORTS=" "
+# pick_port BASE: the first port from BASE up that nothing listens on.
+pick_port() {
+	local p=$1
+	while [[ $USED_PORTS == *" $p "* ]] || (: </dev/tcp/127.0.0.1/"$p") 2>/dev/null; do
+		((p++))
+	done
+	USED_PORTS+="$p "
+	echo "$p"
+}
+
+# wait_ok URL PID: waits up to 30s for URL to answer 200, failing early if PID exits.
+wait_ok() {
+	local url=$1 pid=$2 i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[[ $(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 1 "$url" || true) == 200 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Per scenario: wrk results, CPU use, and why a row was skipped.
+declare -A RPS P50 P99 ERRS CPU0 CPU1 NOTE
+# Per constant-rate run: LG[NAME.key] from loadgen's output, plus NAME.cpu1.
+declare -A LG
+
+# measure NAME URL: warms up URL, then measures it with wrk into raw/wrk-NAME.txt.
+measure() {
+	local name=$1 url=$2 f=$OUT/raw/wrk-$1.txt c0 c1
+	log "$name: warm-up $WARMUP, then wrk -t$THREADS -c$CONNS -d$DURATION $url"
+	if ! run_fg "${ON_LOAD_CPU[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >"$f" 2>&1; then
+		NOTE[$name]="wrk failed (see raw/wrk-$name.txt)"
+		log "$name: ${NOTE[$name]}"
+		return 0
+	fi
+	c0=$(cpu_ticks 0)
+	c1=$(cpu_ticks 1)
+	if ! run_fg "${ON_LOAD_CPU[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$f" 2>&1; then
+		NOTE[$name]="wrk failed (see raw/wrk-$name.txt)"
+		log "$name: ${NOTE[$name]}"
+		return 0
+	fi
+	CPU0[$name]=$(busy "$c0" "$(cpu_ticks 0)")
+	CPU1[$name]=$(busy "$c1" "$(cpu_ticks 1)")
+	read -r "RPS[$name]" "P50[$name]" "P99[$name]" "ERRS[$name]" < <(awk '
+		function ms(v, n, u) {
+			n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+			if (u == "us") return n / 1000
+			if (u == "s") return n * 1000
+			if (u == "m") return n * 60000
+			if (u == "h") return n * 3600000
+			return n
+		}
+		/^ +50% / { p50 = ms($2) }
+		/^ +99% / { p99 = ms($2) }
+		/^Requests\/sec:/ { rps = $2 }
+		/Non-2xx or 3xx responses:/ { errs += $NF }
+		/Socket errors:/ { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
+		END { printf "%s %s %s %d\n", rps + 0, p50 + 0, p99 + 0, errs }' "$f")
+	log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, errors ${ERRS[$name]}, CPU proxy ${CPU0[$name]}% load ${CPU1[$name]}%"
+}
+
+# RATE is the constant load of the latency comparison: half of Pinpoint's
+# maximum, or of the bare proxy's when Pinpoint did not run.
+RATE=
+
+# loadgen NAME URL: constant-rate latency run at RATE into raw/loadgen-NAME.txt.
+loadgen() {
+	local name=$1 url=$2 f=$OUT/raw/loadgen-$1.txt c1 k v
+	[[ -n $RATE ]] || return 0
+	log "$name: loadgen at $RATE req/s for $DURATION ($url)"
+	c1=$(cpu_ticks 1)
+	if ! GOMAXPROCS=1 run_fg "${ON_LOAD_CPU[@]}" "$BIN/loadgen" -url "$url" -rate "$RATE" -duration "$DURATION" \
+		-conns "$CONNS" -warmup "$WARMUP" >"$f" 2>&1; then
+		LG[$name.note]="loadgen failed (see raw/loadgen-$name.txt)"
+		log "$name: ${LG[$name.note]}"
+		return 0
+	fi
+	LG[$name.cpu1]=$(busy "$c1" "$(cpu_ticks 1)")
+	while read -r k v; do LG[$name.$k]=$v; done <"$f"
+	log "$name: achieved ${LG[$name.achieved_rps]} req/s, p50 ${LG[$name.p50_ms]} ms, p99 ${LG[$name.p99_ms]} ms, load CPU ${LG[$name.cpu1]}%"
+}
+
+# set_rate NAME: sets RATE to half of NAME's measured maximum, if not yet set.
+set_rate() {
+	[[ -z $RATE && -n ${RPS[$1]:-} ]] || return 0
+	RATE=$(awk -v r="${RPS[$1]}" 'BEGIN { printf "%d", r / 2 }')
+	((RATE > 0)) || RATE=
+}
+
+# ---------------------------------------------------------------- build
+install_tools
+
+log "building backend, bareproxy, loadgen"
+go build -o "$BIN/backend" ./bench/backend
+go build -o "$BIN/bareproxy" ./bench/bareproxy
+go build -o "$BIN/loadgen" ./bench/loadgen
+PINPOINT=$BIN/pinpoint
+if [[ -n $PINPOINT_BIN ]]; then
+	PINPOINT=$PINPOINT_BIN
+	log "using prebuilt gateway $PINPOINT"
+else
+	log "building pinpoint"
+	if ! go build -o "$PINPOINT" ./cmd/pinpoint >"$OUT/logs/build-pinpoint.log" 2>&1; then
+		PINPOINT=
+		log "pinpoint does not build (see $OUT/logs/build-pinpoint.log); its rows are skipped"
+		NOTE[S1]="gateway did not build"
+		NOTE[S1L]="gateway did not build"
+	fi
+fi
+
+{
+	echo "date: $(date -u +%FT%TZ)"
+	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
+	echo "cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo) x $(nproc)"
+	echo "kernel: $(uname -sr)"
+	echo "go: $(go env GOVERSION)"
+	echo "wrk: $(wrk -v 2>&1 | head -1 || true)"
+	if command -v nginx >/dev/null; then echo "nginx: $(nginx -v 2>&1)"; fi
+	if command -v caddy >/dev/null; then echo "caddy: $(caddy version 2>&1 | head -1)"; fi
+	if [[ -n $PINPOINT ]]; then echo "pinpoint: $PINPOINT"; fi
+	echo "load average before: $LOAD_BEFORE"
+	echo "DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS THREADS=$THREADS pinned=$PINNED"
+} >"$OUT/environment.txt"
+
+# ---------------------------------------------------------------- backend (S0)
+BACKEND_PORT=$(pick_port 18081)
+BACKEND=http://127.0.0.1:$BACKEND_PORT/
+GOMAXPROCS=1 start backend "${ON_LOAD_CPU[@]}" "$BIN/backend" -listen "127.0.0.1:$BACKEND_PORT"
+if ! wait_ok "$BACKEND" "$STARTED"; then
+	log "backend did not start (see $OUT/logs/backend.log)"
+	exit 1
+fi
+measure S0 "$BACKEND"
+
+# ---------------------------------------------------------------- pinpoint (S1, S1L)
+# pinpoint_config CALL_LOG PORT ADMIN_PORT: the benchmark's gateway config.
+pinpoint_config() {
+	cat <<EOF
+version: 1
+gateway:
+  call_log:
+    enabled: $1
+listeners:
+  - name: public
+    kind: proxy
+    address: "127.0.0.1:$2"
+  - name: admin
+    kind: admin
+    address: "127.0.0.1:$3"
+routes:
+  - name: bench
+    paths: ["/*"]
+    upstream: backend
+upstreams:
+  - name: backend
+    targets:
+      - url: "http://127.0.0.1:$BACKEND_PORT"
+    pool:
+      max_idle_per_target: $CONNS
+EOF
+}
+
+# scrape_metrics NAME ADMIN_PORT: keeps the gateway's request and call-log
+# counters in logs/ and CL[NAME.written|dropped|failed]. The admin token is
+# read from the throwaway data dir into a header file, never printed.
+declare -A CL
+scrape_metrics() {
+	local name=$1 admin=$2 token=$WORK/$1/data/admin-token hdr=$WORK/$1/auth-header
+	local f=$OUT/logs/pinpoint-$1-metrics.txt k
+	[[ -s $token ]] || return 0
+	(
+		umask 077
+		printf 'Authorization: Bearer %s\n' "$(tr -d '[:space:]' <"$token")" >"$hdr"
+	)
+	curl -s --noproxy '*' --max-time 5 -H @"$hdr" "http://127.0.0.1:$admin/metrics" |
+		grep -E '^pinpoint_(calllog_|requests_total)' >"$f" || true
+	for k in written dropped failed; do
+		CL[$name.$k]=$(awk -v m="pinpoint_calllog_${k}_total" '$1 == m || index($1, m "{") == 1 { s += $NF } END { printf "%d", s }' "$f")
+	done
+}
+
+# run_pinpoint NAME CALL_LOG: starts the gateway and measures it; S1 also
+# fixes RATE and gets the constant-rate run.
+run_pinpoint() {
+	local name=$1 call_log=$2 port admin pid
+	port=$(pick_port 18080)
+	admin=$(pick_port 18090)
+	mkdir -p "$WORK/$name/data"
+	pinpoint_config "$call_log" "$port" "$admin" >"$WORK/$name/pinpoint.yaml"
+	cp "$WORK/$name/pinpoint.yaml" "$OUT/logs/pinpoint-$name.yaml"
+	GOMAXPROCS=1 start "pinpoint-$name" "${ON_PROXY_CPU[@]}" "$PINPOINT" serve \
+		--config "$WORK/$name/pinpoint.yaml" --data-dir "$WORK/$name/data"
+	pid=$STARTED
+	# Ready when the route answers 200 through the proxy, which is what is measured.
+	if wait_ok "http://127.0.0.1:$port/" "$pid"; then
+		measure "$name" "http://127.0.0.1:$port/"
+		if [[ $name == S1 ]]; then
+			set_rate S1
+			loadgen S1 "http://127.0.0.1:$port/"
+		fi
+		scrape_metrics "$name" "$admin"
+	else
+		NOTE[$name]="did not become ready (see logs/pinpoint-$name.log)"
+		log "$name: ${NOTE[$name]}"
+	fi
+	stop "$pid"
+	# The gateway prints a first-start admin token; results keep no secrets.
+	sed -i -E 's/ppadm_[A-Za-z0-9_-]+/ppadm_[redacted]/g' "$OUT/logs/pinpoint-$name.log"
+	# Shows whether the call log really wrote (S1L) or stayed empty (S1).
+	du -ab "$WORK/$name/data" >"$OUT/logs/pinpoint-$name-data-dir.txt" 2>&1 || true
+}
+
+if [[ -n $PINPOINT ]]; then
+	run_pinpoint S1 false
+	run_pinpoint S1L true
+fi
+
+# ---------------------------------------------------------------- bare ReverseProxy
+BARE_PORT=$(pick_port 18082)
+GOMAXPROCS=1 start bareproxy "${ON_PROXY_CPU[@]}" "$BIN/bareproxy" \
+	-listen "127.0.0.1:$BARE_PORT" -upstream "${BACKEND%/}" -conns "$CONNS"
+if wait_ok "http://127.0.0.1:$BARE_PORT/" "$STARTED"; then
+	measure bare "http://127.0.0.1:$BARE_PORT/"
+	set_rate bare
+	loadgen bare "http://127.0.0.1:$BARE_PORT/"
+else
+	NOTE[bare]="did not start (see logs/bareproxy.log)"
+fi
+stop "$STARTED"
+
+# ---------------------------------------------------------------- nginx
+if command -v nginx >/dev/null; then
+	NGINX_PORT=$(pick_port 18083)
+	N=$WORK/nginx
+	mkdir -p "$N"
+	cat >"$N/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $N/nginx.pid;
+error_log $N/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $N/body;
+	proxy_temp_path $N/proxy;
+	fastcgi_temp_path $N/fastcgi;
+	uwsgi_temp_path $N/uwsgi;
+	scgi_temp_path $N/scgi;
+	# Go servers never close a keep-alive connection after N requests;
+	# nginx's default of 1000 would make it reconnect during the run.
+	keepalive_requests 1000000;
+	upstream backend {
+		server 127.0.0.1:$BACKEND_PORT;
+		keepalive $CONNS;
+		keepalive_requests 1000000;
+	}
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		location / {
+			proxy_pass http://backend;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOF
+	start nginx "${ON_PROXY_CPU[@]}" nginx -p "$N" -c "$N/nginx.conf" -e "$N/error.log"
+	if wait_ok "http://127.0.0.1:$NGINX_PORT/" "$STARTED"; then
+		measure nginx "http://127.0.0.1:$NGINX_PORT/"
+		loadgen nginx "http://127.0.0.1:$NGINX_PORT/"
+	else
+		NOTE[nginx]="did not start (see logs/nginx-error.log)"
+	fi
+	stop "$STARTED"
+	cp "$N/error.log" "$OUT/logs/nginx-error.log" 2>/dev/null || true
+else
+	NOTE[nginx]="nginx not installed"
+fi
+
+# ---------------------------------------------------------------- caddy
+if command -v caddy >/dev/null; then
+	CADDY_PORT=$(pick_port 18084)
+	C=$WORK/caddy
+	mkdir -p "$C"
+	cat >"$C/Caddyfile" <<EOF
+{
+	admin off
+	auto_https off
+	storage file_system $C/data
+}
+http://127.0.0.1:$CADDY_PORT {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:$BACKEND_PORT {
+		transport http {
+			keepalive_idle_conns_per_host $CONNS
+		}
+	}
+}
+EOF
+	HOME=$C XDG_DATA_HOME=$C/data XDG_CONFIG_HOME=$C/config GOMAXPROCS=1 \
+		start caddy "${ON_PROXY_CPU[@]}" caddy run --config "$C/Caddyfile" --adapter caddyfile
+	if wait_ok "http://127.0.0.1:$CADDY_PORT/" "$STARTED"; then
+		measure caddy "http://127.0.0.1:$CADDY_PORT/"
+	else
+		NOTE[caddy]="did not start (see logs/caddy.log)"
+	fi
+	stop "$STARTED"
+else
+	NOTE[caddy]="caddy not packaged or not installed"
+fi
+
+# The reference for "added latency": the backend alone at the same rate,
+# with no proxy running.
+loadgen S0 "$BACKEND"
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/environment.txt"
+
+# ---------------------------------------------------------------- report
+# ratio A B: RPS[A] / RPS[B] to two decimals, or "—" when either is missing.
+ratio() {
+	if [[ -z ${RPS[$1]:-} || -z ${RPS[$2]:-} ]]; then
+		echo "—"
+		return
+	fi
+	awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "—" }'
+}
+
+# added NAME KEY: LG[NAME.KEY] − LG[S0.KEY] in ms.
+added() { awk -v a="${LG[$1.$2]}" -v b="${LG[S0.$2]}" 'BEGIN { printf "%+.3f", a - b }'; }
+
+ROWS=("S0:S0 direct to backend" "S1:S1 pinpoint, call log off" "S1L:S1L pinpoint, call log on (SQLite)"
+	"bare:bare httputil.ReverseProxy" "nginx:nginx proxy_pass, keepalive" "caddy:caddy reverse_proxy")
+
+{
+	echo "# Pinpoint load benchmark — $(date -u +%FT%TZ)"
+	echo
+	echo '```'
+	cat "$OUT/environment.txt"
+	echo '```'
+	echo
+	echo "## Maximum throughput (wrk, $CONNS connections, $DURATION)"
+	echo
+	echo "| scenario | req/s | p50 ms | p99 ms | × direct | × nginx | × bare proxy | proxy CPU % | load CPU % | errors |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for row in "${ROWS[@]}"; do
+		key=${row%%:*}
+		label=${row#*:}
+		if [[ -n ${RPS[$key]:-} ]]; then
+			printf '| %s | %.0f | %.3f | %.3f | %s | %s | %s | %s | %s | %s |\n' "$label" "${RPS[$key]}" "${P50[$key]}" \
+				"${P99[$key]}" "$(ratio "$key" S0)" "$(ratio "$key" nginx)" "$(ratio "$key" bare)" \
+				"${CPU0[$key]}" "${CPU1[$key]}" "${ERRS[$key]}"
+		else
+			printf '| %s | skipped: %s | | | | | | | | |\n' "$label" "${NOTE[$key]:-not run}"
+		fi
+	done
+	echo
+	if [[ -n ${RPS[S1]:-} && -n ${RPS[S1L]:-} ]]; then
+		awk -v a="${RPS[S1L]}" -v b="${RPS[S1]}" 'BEGIN { printf "Call-log overhead (1 − S1L/S1 req/s): %.1f%%\n", (1 - a / b) * 100 }'
+		if [[ -n ${CL[S1L.written]:-} ]]; then
+			echo
+			echo "Call-log records at the end of S1L: ${CL[S1L.written]} written, ${CL[S1L.dropped]} dropped (buffer full), ${CL[S1L.failed]} failed."
+			if [[ ${CL[S1L.dropped]} != 0 ]]; then
+				echo "Dropped records cost the gateway nothing, so the overhead above understates the cost of logging every call."
+			fi
+		fi
+	else
+		echo "Call-log overhead: not measured (needs S1 and S1L)."
+	fi
+	echo
+	echo "## Added latency at half of Pinpoint's maximum throughput (loadgen, $CONNS connections, $DURATION)"
+	echo
+	if [[ -z $RATE ]]; then
+		echo "Not measured: neither Pinpoint nor the bare proxy produced a maximum to halve."
+	else
+		if [[ -n ${RPS[S1]:-} ]]; then
+			echo "Every target gets the same constant load: $RATE req/s, half of Pinpoint's (S1) maximum."
+		else
+			echo "Pinpoint did not run, so the constant load is half of the bare proxy's maximum: $RATE req/s."
+		fi
+		echo "Latency counts from each request's scheduled send time (no coordinated omission);"
+		echo "added = target − direct. Load CPU above ~90% means the load side, not the target, set the latency."
+		echo
+		echo "| target | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | added p50 ms | added p99 ms | load CPU % | errors |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for row in "S0:direct (backend only)" "S1:pinpoint (S1)" "bare:bare httputil.ReverseProxy" "nginx:nginx"; do
+			key=${row%%:*}
+			label=${row#*:}
+			if [[ -n ${LG[$key.p99_ms]:-} ]]; then
+				if [[ $key != S0 && -n ${LG[S0.p99_ms]:-} ]]; then
+					a50=$(added "$key" p50_ms)
+					a99=$(added "$key" p99_ms)
+				else
+					a50="—" a99="—"
+				fi
+				printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "${LG[$key.target_rps]}" \
+					"${LG[$key.achieved_rps]}" "${LG[$key.p50_ms]}" "${LG[$key.p99_ms]}" "${LG[$key.p999_ms]}" \
+					"$a50" "$a99" "${LG[$key.cpu1]}" "$((LG[$key.errors] + LG[$key.non_2xx]))"
+			else
+				printf '| %s | skipped: %s | | | | | | | | |\n' "$label" "${LG[$key.note]:-${NOTE[$key]:-not run}}"
+			fi
+		done
+		for key in S0 S1 bare nginx; do
+			[[ -n ${LG[$key.achieved_rps]:-} ]] || continue
+			awk -v n="$key" -v a="${LG[$key.achieved_rps]}" -v t="${LG[$key.target_rps]}" 'BEGIN {
+				if (a < 0.95 * t) printf "\nNote: %s reached %.0f of %.0f req/s; its latencies include that backlog.\n", n, a, t }'
+		done
+	fi
+	echo
+	echo "Raw wrk and loadgen output: raw/. Process logs and the gateway configs: logs/."
+} >"$OUT/table.md"
+
+cat "$OUT/table.md"
+log "results in $OUT"
