@@ -263,7 +263,7 @@ func TestStreamsWithoutBuffering(t *testing.T) {
 		first, second string
 	}{
 		{name: "server-sent events", contentType: "text/event-stream", first: "data: first\n\n", second: "data: second\n\n"},
-		// With a known length ReverseProxy would buffer unless FlushInterval is -1.
+		// With a known length ReverseProxy buffers up to FlushInterval (100 ms), no longer.
 		{name: "known length written slowly", contentType: "application/octet-stream", contentLength: "12",
 			first: "part one\n", second: "two"},
 	}

@@ -111,9 +111,7 @@ func buildCallQuery(q store.CallQuery) (string, []any, error) {
 		if q.StatusClass < 1 || q.StatusClass > 5 {
 			return "", nil, fmt.Errorf("sqlite: query calls: status class %d is not 1..5", q.StatusClass)
 		}
-		// The unary + keeps SQLite off the status index: a class matches a large
-		// share of rows, and walking seq order with a filter beats sorting them all.
-		add("+status BETWEEN ? AND ?", q.StatusClass*100, q.StatusClass*100+99)
+		add("status BETWEEN ? AND ?", q.StatusClass*100, q.StatusClass*100+99)
 	}
 	if q.Code != "" {
 		add("code = ?", q.Code)
