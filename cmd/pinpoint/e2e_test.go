@@ -368,3 +368,23 @@ func applyDoc(adminAddr, token, doc string) (int64, error) {
 	}
 	return body.Revision.Number, nil
 }
+
+// The admin token is a secret: when stdout is not a terminal (a service
+// manager collecting it into logs) the banner names the file, never the token.
+func TestBannerDoesNotPrintTokenIntoLogs(t *testing.T) {
+	dir := t.TempDir()
+	proxy, adminAddr := freePort(t), freePort(t)
+	cfg := filepath.Join(dir, "gw.yaml")
+	if err := os.WriteFile(cfg, []byte(configOn(proxy, adminAddr, "http://127.0.0.1:9", "banner")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, dir, "--config", cfg)
+	token := waitToken(t, filepath.Join(dir, "pinpoint-data"), p)
+	if _, ok := p.stdout.waitFor(regexp.MustCompile(`admin token was generated`), 30*time.Second); !ok {
+		t.Fatalf("banner missing:\n%s", p.stdout)
+	}
+	p.stop(t)
+	if strings.Contains(p.stdout.String(), token) || strings.Contains(p.stderr.String(), token) {
+		t.Fatal("the admin token was written to stdout or stderr")
+	}
+}

@@ -254,8 +254,13 @@ func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source st
 	fmt.Fprintf(w, "\nPinpoint %s serving revision %d (%s)\n", version, rev, source)
 	fmt.Fprintf(w, "  proxy   %s\n", proxy)
 	fmt.Fprintf(w, "  admin   http://%s  (bearer token in %s)\n", adminAddr, filepath.Join(dataDir, "admin-token"))
-	if created {
+	switch {
+	case created && isTerminal(w):
 		fmt.Fprintf(w, "  a new admin token was generated; it is stored only as a hash and in that file:\n    %s\n", token)
+	case created:
+		// Not a terminal: stdout may be collected into logs, where a secret
+		// must never go. The file holds it.
+		fmt.Fprintf(w, "  a new admin token was generated; read it from that file\n")
 	}
 	if source == "built-in quickstart" {
 		fmt.Fprintf(w, "\nTry it:\n")
@@ -265,4 +270,14 @@ func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source st
 		fmt.Fprintf(w, "  go run ./cmd/pinpoint logs --code route.not_found\n")
 	}
 	fmt.Fprintln(w)
+}
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
