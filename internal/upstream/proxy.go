@@ -102,8 +102,8 @@ func (st *exchangeState) bodyErr() error {
 
 func (u *Upstream) newProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:        u.rewrite,
-		Transport:      attemptTransport{u},
+		Rewrite:   u.rewrite,
+		Transport: attemptTransport{u},
 		// Streams (text/event-stream, unknown length) are flushed after every
 		// write by ReverseProxy itself; other responses are flushed at least every
 		// 100 ms. Flushing every write of every response (-1) costs about a
