@@ -19,6 +19,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/router"
+	"github.com/pinpointgw/pinpoint/internal/stage/accept"
 	"github.com/pinpointgw/pinpoint/internal/telemetry"
 )
 
@@ -275,9 +277,11 @@ func TestGracefulShutdownDrainsInFlight(t *testing.T) {
 	}
 }
 
-func BenchmarkEmptyPipeline(b *testing.B) {
+// benchSnapshot compiles simpleConfig into a gateway without network I/O.
+func benchSnapshot(b *testing.B) *Gateway {
+	b.Helper()
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer be.Close()
+	b.Cleanup(be.Close)
 	cfg, err := config.Load("bench.yaml", []byte(simpleConfig(be.URL)), func(string) (string, bool) { return "", false })
 	if err != nil {
 		b.Fatal(err)
@@ -288,9 +292,46 @@ func BenchmarkEmptyPipeline(b *testing.B) {
 		b.Fatal(err)
 	}
 	g.snap.Store(snap)
-	defer g.Close()
-	// Measures accept → route → refusal written, without any network I/O:
-	// the cost the pipeline adds before the upstream.
+	b.Cleanup(g.Close)
+	return g
+}
+
+// BenchmarkEmptyPipeline is what the gateway does for a routed request
+// before the upstream call, with no optional stages configured: accept
+// (request id, client IP, path normalization, limits), route match, body
+// limit and the upstream path.
+func BenchmarkEmptyPipeline(b *testing.B) {
+	g := benchSnapshot(b)
+	snap := g.Current()
+	req := httptest.NewRequest("GET", "/users/42", nil)
+	req.RemoteAddr = "192.0.2.1:1234"
+	st := &state{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x := &st.x
+		x.Request = req
+		if d := snap.accept.Handle(x); d.Denied() {
+			b.Fatal(d.Denial.Code)
+		}
+		m, n, res := snap.routes.Match(x.Host, req.Method, x.Path, x.Params[:])
+		if res != router.Matched {
+			b.Fatal(res)
+		}
+		x.NParams = n
+		if d := accept.LimitBody(x, m.Value.limits.MaxBodyBytes); d != nil {
+			b.Fatal(d.Code)
+		}
+		st.forward = m.Value.forward
+		st.forward.Path = m.Value.upstreamPath(x, m.Prefix)
+		x.Reset()
+	}
+}
+
+// BenchmarkRefusal measures a request refused with route.not_found: the
+// pipeline plus writing the problem+json answer.
+func BenchmarkRefusal(b *testing.B) {
+	g := benchSnapshot(b)
 	req := httptest.NewRequest("GET", "/nothing/here", nil)
 	req.RemoteAddr = "192.0.2.1:1234"
 	w := &discardWriter{h: http.Header{}}
