@@ -18,8 +18,21 @@ const pruneChunk = 5000
 const callColumns = `time, request_id, route, method, host, path, status, code, layer, stage,
 client_ip, target, attempts, latency_ns, upstream_latency_ns, bytes_in, bytes_out, revision, trace`
 
-const insertCall = `INSERT INTO calls (` + callColumns + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// insertRows is how many records one INSERT statement carries. One
+// multi-row statement per 32 records costs far less CPU in the pure-Go
+// driver than 32 single-row ones (19 parameters a row, well under SQLite's
+// limit of 32766).
+const insertRows = 32
+
+const callPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// insertCalls returns the INSERT statement for n records.
+func insertCalls(n int) string {
+	return "INSERT INTO calls (" + callColumns + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(callPlaceholders+", ", n), ", ")
+}
+
+var insertFull = insertCalls(insertRows)
 
 // InsertCalls stores the batch in one transaction and sets each element's
 // Seq to the sequence number it was stored under. An empty batch is a no-op.
@@ -28,23 +41,43 @@ func (s *Store) InsertCalls(ctx context.Context, calls []store.Call) error {
 		return nil
 	}
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, insertCall)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i := range calls {
-			c := &calls[i]
-			res, err := stmt.ExecContext(ctx,
-				unixNanos(c.Time), c.RequestID, c.Route, c.Method, c.Host, c.Path,
-				c.Status, c.Code, c.Layer, c.Stage, c.ClientIP, c.Target, c.Attempts,
-				int64(c.Latency), int64(c.UpstreamLatency), c.BytesIn, c.BytesOut,
-				c.Revision, c.Trace)
+		var full *sql.Stmt
+		args := make([]any, 0, insertRows*19)
+		for start := 0; start < len(calls); start += insertRows {
+			chunk := calls[start:min(start+insertRows, len(calls))]
+			args = args[:0]
+			for i := range chunk {
+				c := &chunk[i]
+				args = append(args,
+					unixNanos(c.Time), c.RequestID, c.Route, c.Method, c.Host, c.Path,
+					c.Status, c.Code, c.Layer, c.Stage, c.ClientIP, c.Target, c.Attempts,
+					int64(c.Latency), int64(c.UpstreamLatency), c.BytesIn, c.BytesOut,
+					c.Revision, c.Trace)
+			}
+			var res sql.Result
+			var err error
+			if len(chunk) == insertRows {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, insertFull); err != nil {
+						return err
+					}
+					defer full.Close()
+				}
+				res, err = full.ExecContext(ctx, args...)
+			} else {
+				res, err = tx.ExecContext(ctx, insertCalls(len(chunk)), args...)
+			}
 			if err != nil {
 				return err
 			}
-			if c.Seq, err = res.LastInsertId(); err != nil {
+			// Rows of one statement get consecutive sequence numbers in
+			// VALUES order: this transaction is the only writer.
+			last, err := res.LastInsertId()
+			if err != nil {
 				return err
+			}
+			for i := range chunk {
+				chunk[i].Seq = last - int64(len(chunk)-1-i)
 			}
 		}
 		return nil

@@ -75,6 +75,34 @@ func runCalls(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("LargeBatchSeqMatchesStoredRows", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		var in []store.Call
+		for len(in) < 75 { // several statements' worth, with a remainder
+			in = append(in, sampleCalls()...)
+		}
+		for i := range in {
+			in[i].RequestID = fmt.Sprintf("req-%03d", i)
+		}
+		if err := s.InsertCalls(ctx(t), in); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.QueryCalls(ctx(t), store.CallQuery{Ascending: true, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(in) {
+			t.Fatalf("got %d records, want %d", len(got), len(in))
+		}
+		for i := range in {
+			if got[i].Seq != in[i].Seq || got[i].RequestID != in[i].RequestID {
+				t.Fatalf("record %d: stored seq %d id %s, reported seq %d id %s",
+					i, got[i].Seq, got[i].RequestID, in[i].Seq, in[i].RequestID)
+			}
+		}
+	})
+
 	t.Run("Query", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
