@@ -66,7 +66,7 @@ func (c *cli) apply(cmd *cobra.Command, file string, dryRun bool) error {
 		return c.applyFailure(name, err)
 	}
 	if c.output == "json" {
-		c.printJSON(applyJSON(res))
+		c.printJSON(admin.ApplyResultView(res))
 		return nil
 	}
 	c.printResult(res, "applied as revision %d\n")

@@ -83,28 +83,6 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// revisionOut is a revision in JSON output, the document as text.
-type revisionOut struct {
-	store.Revision
-	Document string `json:"document,omitempty"`
-}
-
-func revisionJSON(r store.Revision) revisionOut {
-	return revisionOut{Revision: r, Document: string(r.Document)}
-}
-
-// applyOut is an apply or rollback result in JSON output.
-type applyOut struct {
-	Revision  revisionOut `json:"revision"`
-	Diff      string      `json:"diff"`
-	Unchanged bool        `json:"unchanged"`
-	DryRun    bool        `json:"dry_run"`
-}
-
-func applyJSON(res admin.ApplyResult) applyOut {
-	return applyOut{Revision: revisionJSON(res.Revision), Diff: res.Diff, Unchanged: res.Unchanged, DryRun: res.DryRun}
-}
-
 // callOut is a call record in JSON output, the trace inline.
 type callOut struct {
 	store.Call

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pinpointgw/pinpoint/internal/admin"
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
 
@@ -111,7 +112,7 @@ document is already the running one, nothing changes.`,
 				return c.applyFailure("revision "+args[0], err)
 			}
 			if c.output == "json" {
-				c.printJSON(applyJSON(res))
+				c.printJSON(admin.ApplyResultView(res))
 				return nil
 			}
 			c.printResult(res, "rolled back to revision "+args[0]+" as revision %d\n")
@@ -138,9 +139,9 @@ func (c *cli) listRevisions(cmd *cobra.Command, limit int, before int64) error {
 		return c.fail(err)
 	}
 	if c.output == "json" {
-		out := make([]revisionOut, len(revs))
+		out := make([]admin.RevisionJSON, len(revs))
 		for i, r := range revs {
-			out[i] = revisionJSON(r)
+			out[i] = admin.RevisionView(r)
 		}
 		c.printJSON(map[string]any{"revisions": out})
 		return nil
@@ -176,7 +177,7 @@ func orDash(s string) string {
 
 func (c *cli) printRevision(r store.Revision) {
 	if c.output == "json" {
-		c.printJSON(revisionJSON(r))
+		c.printJSON(admin.RevisionView(r))
 		return
 	}
 	w := c.stdout

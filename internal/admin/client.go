@@ -86,7 +86,7 @@ func (c *Client) Revisions(ctx context.Context, limit int, before int64) ([]stor
 		q.Set("before", strconv.FormatInt(before, 10))
 	}
 	var out struct {
-		Revisions []revisionJSON `json:"revisions"`
+		Revisions []RevisionJSON `json:"revisions"`
 	}
 	if err := c.do(ctx, http.MethodGet, "/admin/revisions", q, nil, &out); err != nil {
 		return nil, err
@@ -100,14 +100,14 @@ func (c *Client) Revisions(ctx context.Context, limit int, before int64) ([]stor
 
 // CurrentRevision returns the revision being served, with its document.
 func (c *Client) CurrentRevision(ctx context.Context) (store.Revision, error) {
-	var out revisionJSON
+	var out RevisionJSON
 	err := c.do(ctx, http.MethodGet, "/admin/revisions/current", nil, nil, &out)
 	return out.revision(), err
 }
 
 // Revision returns revision n with its document.
 func (c *Client) Revision(ctx context.Context, n int64) (store.Revision, error) {
-	var out revisionJSON
+	var out RevisionJSON
 	err := c.do(ctx, http.MethodGet, "/admin/revisions/"+strconv.FormatInt(n, 10), nil, nil, &out)
 	return out.revision(), err
 }
@@ -122,7 +122,7 @@ func (c *Client) Apply(ctx context.Context, filename string, doc []byte, dryRun 
 	if dryRun {
 		q.Set("dry_run", "true")
 	}
-	var out applyResultJSON
+	var out ApplyResultJSON
 	err := c.do(ctx, http.MethodPost, "/admin/config", q, doc, &out)
 	return out.result(), err
 }
@@ -138,7 +138,7 @@ func (c *Client) Validate(ctx context.Context, filename string, doc []byte) erro
 
 // Rollback commits a new revision with revision n's document.
 func (c *Client) Rollback(ctx context.Context, n int64) (ApplyResult, error) {
-	var out applyResultJSON
+	var out ApplyResultJSON
 	err := c.do(ctx, http.MethodPost, "/admin/revisions/"+strconv.FormatInt(n, 10)+"/rollback", nil, nil, &out)
 	return out.result(), err
 }
@@ -200,7 +200,7 @@ func (c *Client) Call(ctx context.Context, requestID string) (store.Call, error)
 	return out.call(), err
 }
 
-func (r revisionJSON) revision() store.Revision {
+func (r RevisionJSON) revision() store.Revision {
 	rev := r.Revision
 	if r.Document != "" {
 		rev.Document = []byte(r.Document)
@@ -208,7 +208,7 @@ func (r revisionJSON) revision() store.Revision {
 	return rev
 }
 
-func (r applyResultJSON) result() ApplyResult {
+func (r ApplyResultJSON) result() ApplyResult {
 	return ApplyResult{Revision: r.Revision.revision(), Diff: r.Diff, Unchanged: r.Unchanged, DryRun: r.DryRun}
 }
 

@@ -27,35 +27,37 @@ const (
 	maxRevisionLimit     = 1000
 )
 
-// revisionJSON is a store.Revision with its document as text rather than
+// RevisionJSON is a store.Revision with its document as text rather than
 // the base64 encoding/json gives a []byte.
-type revisionJSON struct {
+type RevisionJSON struct {
 	store.Revision
 	Document string `json:"document,omitempty"`
 }
 
-func revisionView(r store.Revision) revisionJSON {
-	return revisionJSON{Revision: r, Document: string(r.Document)}
+// RevisionView converts a revision for JSON output (the admin API and the CLI).
+func RevisionView(r store.Revision) RevisionJSON {
+	return RevisionJSON{Revision: r, Document: string(r.Document)}
 }
 
-// applyResultJSON is ApplyResult on the wire; the document is left out
+// ApplyResultJSON is ApplyResult on the wire; the document is left out
 // because the caller just sent it.
-type applyResultJSON struct {
-	Revision  revisionJSON `json:"revision"`
+type ApplyResultJSON struct {
+	Revision  RevisionJSON `json:"revision"`
 	Diff      string       `json:"diff"`
 	Unchanged bool         `json:"unchanged"`
 	DryRun    bool         `json:"dry_run"`
 }
 
-func applyResultView(res ApplyResult) applyResultJSON {
+// ApplyResultView converts an apply result for JSON output.
+func ApplyResultView(res ApplyResult) ApplyResultJSON {
 	rev := res.Revision
 	rev.Document = nil
-	return applyResultJSON{Revision: revisionView(rev), Diff: res.Diff, Unchanged: res.Unchanged, DryRun: res.DryRun}
+	return ApplyResultJSON{Revision: RevisionView(rev), Diff: res.Diff, Unchanged: res.Unchanged, DryRun: res.DryRun}
 }
 
 // revisionList is the body of GET /admin/revisions.
 type revisionList struct {
-	Revisions []revisionJSON `json:"revisions"`
+	Revisions []RevisionJSON `json:"revisions"`
 }
 
 func (h *handler) listRevisions(w http.ResponseWriter, r *http.Request) {
@@ -75,9 +77,9 @@ func (h *handler) listRevisions(w http.ResponseWriter, r *http.Request) {
 		h.storeFailure(w, r, "list revisions", err)
 		return
 	}
-	out := revisionList{Revisions: make([]revisionJSON, len(revs))}
+	out := revisionList{Revisions: make([]RevisionJSON, len(revs))}
 	for i, rev := range revs {
-		out.Revisions[i] = revisionView(rev)
+		out.Revisions[i] = RevisionView(rev)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -109,7 +111,7 @@ func (h *handler) writeRevision(w http.ResponseWriter, r *http.Request, n int64)
 		h.storeFailure(w, r, "read revision", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, revisionView(rev))
+	writeJSON(w, http.StatusOK, RevisionView(rev))
 }
 
 func (h *handler) applyConfig(w http.ResponseWriter, r *http.Request) {
@@ -183,14 +185,14 @@ func (h *handler) rollback(w http.ResponseWriter, r *http.Request) {
 // 200 for dry runs and unchanged documents.
 func (h *handler) writeApplied(w http.ResponseWriter, r *http.Request, res ApplyResult, msg string) {
 	if res.DryRun || res.Unchanged || res.Revision.Number == 0 {
-		writeJSON(w, http.StatusOK, applyResultView(res))
+		writeJSON(w, http.StatusOK, ApplyResultView(res))
 		return
 	}
 	h.log.InfoContext(r.Context(), "admin: "+msg,
 		"revision", res.Revision.Number, "author", res.Revision.Author,
 		"source", res.Revision.Source, "request_id", requestID(r.Context()))
 	w.Header().Set("Location", "/admin/revisions/"+strconv.FormatInt(res.Revision.Number, 10))
-	writeJSON(w, http.StatusCreated, applyResultView(res))
+	writeJSON(w, http.StatusCreated, ApplyResultView(res))
 }
 
 // readDocument reads the YAML body (at most MaxDocumentBytes) and the
