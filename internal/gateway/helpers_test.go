@@ -183,3 +183,33 @@ upstreams:
     targets: [{url: "` + url + `"}]
 `
 }
+
+// slowBackend answers body only after release is closed; started is closed
+// when the first request arrives. It serves one request.
+func slowBackend(t *testing.T, body string) (url string, started, release chan struct{}) {
+	t.Helper()
+	started, release = make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, started, release
+}
+
+// getInBackground sends a GET and delivers the body (or the error text).
+func getInBackground(client *http.Client, url string) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		resp, err := client.Get(url)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- string(b)
+	}()
+	return done
+}

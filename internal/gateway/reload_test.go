@@ -76,26 +76,10 @@ func TestReloadUnderLoadLosesNoRequest(t *testing.T) {
 // A request in flight finishes on the snapshot it started with.
 func TestInFlightRequestFinishesOnItsSnapshot(t *testing.T) {
 	t.Parallel()
-	started, release := make(chan struct{}), make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-		_, _ = w.Write([]byte("old"))
-	}))
-	t.Cleanup(slow.Close)
+	slow, started, release := slowBackend(t, "old")
 	fresh := backend(t, "new")
-	h := newHarness(t, simpleConfig(slow.URL))
-	done := make(chan string)
-	go func() {
-		resp, err := h.srv.Client().Get(h.srv.URL + "/api/x")
-		if err != nil {
-			done <- err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		done <- string(b)
-	}()
+	h := newHarness(t, simpleConfig(slow))
+	done := getInBackground(h.srv.Client(), h.srv.URL+"/api/x")
 	<-started
 	h.apply(simpleConfig(fresh.URL))
 	if _, body := h.do("GET", "/api/y", nil, ""); decode(t, body)["backend"] != "new" {
@@ -222,14 +206,8 @@ func TestWatchFileAppliesValidAndRejectsInvalid(t *testing.T) {
 
 func TestGracefulShutdownDrainsInFlight(t *testing.T) {
 	t.Parallel()
-	started, release := make(chan struct{}), make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-		_, _ = w.Write([]byte("finished"))
-	}))
-	t.Cleanup(slow.Close)
-	h := newHarness(t, simpleConfig(slow.URL))
+	slow, started, release := slowBackend(t, "finished")
+	h := newHarness(t, simpleConfig(slow))
 	cfg := h.g.Current().Config
 	srv, err := Listen(cfg.Listeners, h.g, http.NotFoundHandler(), h.g.log)
 	if err != nil {
@@ -237,17 +215,7 @@ func TestGracefulShutdownDrainsInFlight(t *testing.T) {
 	}
 	srv.Serve()
 	addr := srv.Addr("public")
-	done := make(chan string)
-	go func() {
-		resp, err := http.Get("http://" + addr + "/api/slow")
-		if err != nil {
-			done <- err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		done <- string(b)
-	}()
+	done := getInBackground(http.DefaultClient, "http://"+addr+"/api/slow")
 	<-started
 	h.g.Drain()
 	if h.g.Ready() == nil {
