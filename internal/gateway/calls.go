@@ -2,15 +2,11 @@ package gateway
 
 import (
 	"encoding/json"
-
 	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/calllog"
 	"github.com/pinpointgw/pinpoint/internal/store"
-	"github.com/pinpointgw/pinpoint/internal/upstream"
 )
-
-var forwardZero upstream.Forward
 
 // callRecord builds the call-log record of a finished request. Refused and
 // failed requests keep their full decision trace; successful ones keep none.

@@ -12,6 +12,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/problem"
 	"github.com/pinpointgw/pinpoint/internal/router"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
+	"github.com/pinpointgw/pinpoint/internal/upstream"
 )
 
 // DebugHeader carries an operator credential (an admin token) that unlocks
@@ -207,7 +208,7 @@ func (g *Gateway) finish(st *state, snap *Snapshot) {
 		calls.Log(g.callRecord(st, snap, status, code, layer, total))
 	}
 	st.code, st.layer, st.stage = "", "", ""
-	st.forward = forwardZero
+	st.forward = upstream.Forward{}
 	x.Reset()
 	st.rw.reset(nil, "")
 	g.states.Put(st)

@@ -83,13 +83,15 @@ func (rt *Route) upstreamPath(x *pipeline.Exchange, prefix string) string {
 	return x.Path
 }
 
-func compileRoute(rc *config.Route, gw config.Limits, entry accept.Limits, u *upstream.Upstream, reqIDHeader string) (*Route, error) {
+// compileRoute builds a route; limits are its effective limits and entry
+// the (widest) limits the accept stage already enforced.
+func compileRoute(rc *config.Route, limits, entry accept.Limits, u *upstream.Upstream, reqIDHeader string) (*Route, error) {
 	rt := &Route{
 		name:        rc.Name,
 		upstream:    u,
 		stripPrefix: rc.StripPrefix,
 		rewrite:     compileRewrite(rc.Rewrite),
-		limits:      acceptLimits(gw.Merge(rc.Limits)),
+		limits:      limits,
 		forward: upstream.Forward{
 			Route:           rc.Name,
 			Timeout:         rc.Timeout.Or(30 * time.Second),

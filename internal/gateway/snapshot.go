@@ -80,8 +80,10 @@ func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapsho
 	// The accept stage runs before routing, so it enforces the largest limit
 	// any route allows; routes whose limits differ re-check after routing.
 	entry := acceptLimits(cfg.Gateway.Limits)
+	routeLimits := make([]accept.Limits, len(cfg.Routes))
 	for i := range cfg.Routes {
-		entry = widest(entry, acceptLimits(cfg.Gateway.Limits.Merge(cfg.Routes[i].Limits)))
+		routeLimits[i] = acceptLimits(cfg.Gateway.Limits.Merge(cfg.Routes[i].Limits))
+		entry = widest(entry, routeLimits[i])
 	}
 	s.accept, err = accept.New(accept.Config{
 		TrustedProxies:  trusted,
@@ -112,7 +114,7 @@ func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapsho
 	table := make([]router.Route[*Route], 0, len(cfg.Routes))
 	for i := range cfg.Routes {
 		rc := &cfg.Routes[i]
-		rt, rerr := compileRoute(rc, cfg.Gateway.Limits, entry, s.upstreams[rc.Upstream], s.idHeader)
+		rt, rerr := compileRoute(rc, routeLimits[i], entry, s.upstreams[rc.Upstream], s.idHeader)
 		if rerr != nil {
 			fail(fmt.Sprintf("routes[%d]", i), "%v", rerr)
 			continue
