@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"regexp"
@@ -35,7 +36,30 @@ func Load(filename string, doc []byte, lookupEnv func(string) (string, bool)) (*
 		return nil, sortErrors(r.errs)
 	}
 	c.applyDefaults(d.explicit)
+	c.positions = d.nodes
 	return &c, nil
+}
+
+// Errorf builds an error at the field path of a loaded config, with the
+// line and column where Load found that field (or its nearest written
+// ancestor). The gateway uses it for problems only a compile finds, such
+// as a CEL policy that does not type-check.
+func (c *Config) Errorf(path, format string, args ...any) Error {
+	e := Error{Path: path, Message: fmt.Sprintf(format, args...), Line: 1, Column: 1}
+	if c == nil || c.positions == nil {
+		return e
+	}
+	for p := path; ; {
+		if at, ok := c.positions[p]; ok {
+			e.Line, e.Column = at.line, at.col
+			return e
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			return e
+		}
+		p = p[:i]
+	}
 }
 
 // parseDocument parses doc into a node tree and returns its root node, or

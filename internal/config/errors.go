@@ -2,6 +2,8 @@ package config
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,4 +92,61 @@ func (r *report) add(at pos, path, msg string) {
 		at = pos{1, 1}
 	}
 	r.errs = append(r.errs, Error{File: r.file, Line: at.line, Column: at.col, Path: path, Message: msg})
+}
+
+// FieldError is a problem a compiler found in one block of a loaded
+// configuration, at Path relative to that block ("allow_origins[2]"; empty
+// for the block itself). The gateway turns it into an Error with the
+// block's path prefixed and the position Load recorded. Stage constructors
+// return one, or several joined with errors.Join.
+type FieldError struct {
+	Path    string
+	Message string
+}
+
+func (e *FieldError) Error() string {
+	if e.Path == "" {
+		return e.Message
+	}
+	return e.Path + ": " + e.Message
+}
+
+// Fieldf builds a FieldError.
+func Fieldf(path, format string, args ...any) *FieldError {
+	return &FieldError{Path: path, Message: fmt.Sprintf(format, args...)}
+}
+
+// BlockErrors converts err, returned by the compiler of the block at
+// path, into positioned errors of c: every FieldError in err's tree (see
+// errors.Join) becomes one Error; any other error becomes one Error at path.
+func (c *Config) BlockErrors(path string, err error) Errors {
+	if err == nil {
+		return nil
+	}
+	var out Errors
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, inner := range j.Unwrap() {
+				walk(inner)
+			}
+			return
+		}
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			p := path
+			if fe.Path != "" {
+				if fe.Path[0] == '[' {
+					p += fe.Path
+				} else {
+					p = join(path, fe.Path)
+				}
+			}
+			out = append(out, c.Errorf(p, "%s", fe.Message))
+			return
+		}
+		out = append(out, c.Errorf(path, "%s", e.Error()))
+	}
+	walk(err)
+	return out
 }

@@ -38,12 +38,24 @@ func TestConfigReference(t *testing.T) {
 func renderReference(t *testing.T) []byte {
 	t.Helper()
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "types.go", nil, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("types*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no types*.go files: %v", err)
 	}
 	typeDocs := map[string]string{}
 	fieldDocs := map[string]map[string]string{}
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		collectDocs(f, typeDocs, fieldDocs)
+	}
+	return renderTypes(typeDocs, fieldDocs)
+}
+
+// collectDocs records the doc comments of the struct types and fields of f.
+func collectDocs(f *ast.File, typeDocs map[string]string, fieldDocs map[string]map[string]string) {
 	for _, decl := range f.Decls {
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {
@@ -65,6 +77,10 @@ func renderReference(t *testing.T) []byte {
 		}
 	}
 
+}
+
+// renderTypes writes the reference from the collected doc comments.
+func renderTypes(typeDocs map[string]string, fieldDocs map[string]map[string]string) []byte {
 	var b strings.Builder
 	b.WriteString("# Configuration reference\n\n")
 	b.WriteString("<!-- Generated from internal/config/types.go by `go test ./internal/config -run TestConfigReference -update`. Do not edit. -->\n\n")

@@ -24,6 +24,20 @@ type Config struct {
 	Routes []Route `yaml:"routes"`
 	// Upstreams are the backend services routes send traffic to.
 	Upstreams []Upstream `yaml:"upstreams"`
+	// Authenticators are the named authentication methods routes use.
+	Authenticators []Authenticator `yaml:"authenticators"`
+	// Policies are named CEL expressions routes require in authorize.policies.
+	Policies []Policy `yaml:"policies"`
+	// Tenants are the organizations consumers belong to. More can be
+	// created at run time (`pinpoint tenants create`).
+	Tenants []Tenant `yaml:"tenants"`
+	// Consumers are the clients of the APIs, with their credentials. More
+	// can be created at run time (`pinpoint consumers create`).
+	Consumers []Consumer `yaml:"consumers"`
+
+	// positions maps field paths to where Load found them, so that errors
+	// found later (when a snapshot is compiled) still name line and column.
+	positions map[string]pos
 }
 
 // Gateway holds gateway-wide settings.
@@ -51,6 +65,8 @@ type Gateway struct {
 	ForwardedHeader string `yaml:"forwarded_header"`
 	// Limits bound every request; routes may override them.
 	Limits Limits `yaml:"limits"`
+	// IP filters client addresses on every route, before the route's own list.
+	IP IPFilter `yaml:"ip"`
 	// CallLog configures the per-request call log.
 	CallLog CallLog `yaml:"call_log"`
 	// ShutdownTimeout is how long a graceful shutdown waits for in-flight
@@ -115,6 +131,10 @@ type ListenerTLS struct {
 	CertFile string `yaml:"cert_file"`
 	// KeyFile is the PEM private key. Required.
 	KeyFile string `yaml:"key_file"`
+	// ClientCAFile is a PEM bundle of CAs for client certificates. When set,
+	// clients may present a certificate, it is verified against these CAs,
+	// and mtls authenticators can identify callers by it. Optional.
+	ClientCAFile string `yaml:"client_ca_file"`
 }
 
 // Route maps matching requests to an upstream.
@@ -158,6 +178,16 @@ type Route struct {
 	// PreserveHost sends the client's Host header upstream instead of the
 	// target's. Default false.
 	PreserveHost bool `yaml:"preserve_host"`
+	// IP filters client addresses for this route (after gateway.ip).
+	IP IPFilter `yaml:"ip"`
+	// CORS answers preflights and adds CORS headers for browser callers.
+	CORS *CORS `yaml:"cors"`
+	// Auth requires callers to authenticate.
+	Auth *RouteAuth `yaml:"auth"`
+	// Authorize lists what authenticated callers must satisfy.
+	Authorize *Authorize `yaml:"authorize"`
+	// CSRF protects cookie-authenticated routes from cross-site requests.
+	CSRF *CSRF `yaml:"csrf"`
 }
 
 // HeaderRules edits request and response headers.

@@ -50,7 +50,7 @@ func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapsho
 	}()
 	var errs config.Errors
 	fail := func(path string, format string, args ...any) {
-		errs = append(errs, config.Error{File: "", Path: path, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, cfg.Errorf(path, format, args...))
 	}
 
 	s = &Snapshot{

@@ -23,10 +23,20 @@ type Stage interface {
 	Handle(x *Exchange) Decision
 }
 
-// Decision is what a stage returns: continue, or deny with a reason.
+// Decision is what a stage returns: continue, deny with a reason, or (for
+// the few stages that answer requests themselves, such as CORS preflights)
+// an answer the gateway writes instead of calling the upstream.
 type Decision struct {
 	// Denial is nil to continue.
 	Denial *Denial
+	// Answer, when non-nil, ends the pipeline with this response.
+	Answer *Answer
+}
+
+// Answer is a response a stage writes itself: a status and headers, no body.
+type Answer struct {
+	Status int
+	Header http.Header
 }
 
 // Continue lets the request go on to the next stage.
@@ -35,8 +45,14 @@ func Continue() Decision { return Decision{} }
 // Deny refuses the request with d.
 func Deny(d *Denial) Decision { return Decision{Denial: d} }
 
+// Respond ends the pipeline with a bodiless answer (e.g. 204 to a preflight).
+func Respond(a *Answer) Decision { return Decision{Answer: a} }
+
 // Denied reports whether the decision refuses the request.
 func (d Decision) Denied() bool { return d.Denial != nil }
+
+// Ends reports whether the pipeline stops here (refused or answered).
+func (d Decision) Ends() bool { return d.Denial != nil || d.Answer != nil }
 
 // Denial is a refusal: a catalog code plus what the caller and the operator
 // need to understand it.
@@ -129,6 +145,13 @@ type Exchange struct {
 	NParams int
 	// Revision is the config revision the request runs on.
 	Revision int64
+	// ResponseHeader is the header map of the response the gateway will
+	// write (its own refusal or the upstream's answer). Stages that must
+	// decorate every answer (CORS) set headers here.
+	ResponseHeader http.Header
+	// Identity is who the authn stage found behind the request; its zero
+	// value (Authenticated false) is an anonymous caller.
+	Identity Identity
 	// Trace is the decision trace, appended to by every stage.
 	Trace []Step
 	// Upstream facts, filled by the upstream stage for the call log.
@@ -136,6 +159,64 @@ type Exchange struct {
 	UpstreamStatus  int
 	UpstreamLatency time.Duration
 	Attempts        int
+}
+
+// Identity is the authenticated caller. It is filled by the authn stage
+// (credential facts) and completed by the consumer stage (consumer and
+// tenant). Slices and maps are shared with the credential store and must not
+// be modified.
+type Identity struct {
+	// Authenticated is true once a credential was verified.
+	Authenticated bool
+	// Method is the kind of credential: "api_key", "jwt", "introspection",
+	// "basic", "hmac" or "mtls".
+	Method string
+	// Authenticator is the name of the configured authenticator that verified it.
+	Authenticator string
+	// CredentialID identifies the credential without revealing it: an API
+	// key's prefix id ("pp_live_k7f3a9c2d1e0"), a JWT's subject, a basic
+	// user name, an HMAC key id or a certificate subject. Safe to log.
+	CredentialID string
+	// Bearer is true when the credential came as an Authorization: Bearer
+	// token, so scope refusals answer with RFC 6750 insufficient_scope.
+	Bearer bool
+	// ConsumerID is the consumer the credential belongs to ("" when the
+	// credential maps to none, e.g. a JWT of an unregistered subject).
+	ConsumerID string
+	// ConsumerName is the consumer's display name.
+	ConsumerName string
+	// TenantID is the consumer's tenant ("" for none).
+	TenantID string
+	// Scopes granted to this credential.
+	Scopes []string
+	// Groups (roles) of the consumer, and of the token when it carries them.
+	Groups []string
+	// Metadata is the consumer's metadata (user_id, plan, ...).
+	Metadata map[string]string
+	// Claims are a token's claims (JWT, introspection); nil otherwise.
+	Claims map[string]any
+	// ExpiresAt is when the credential expires (zero: never).
+	ExpiresAt time.Time
+}
+
+// HasScope reports whether the identity was granted scope s.
+func (id *Identity) HasScope(s string) bool {
+	for _, v := range id.Scopes {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// InGroup reports whether the identity belongs to group g.
+func (id *Identity) InGroup(g string) bool {
+	for _, v := range id.Groups {
+		if v == g {
+			return true
+		}
+	}
+	return false
 }
 
 // Param returns the value of the named path parameter.
@@ -155,4 +236,13 @@ func (x *Exchange) Record(s Step) { x.Trace = append(x.Trace, s) }
 func (x *Exchange) Reset() {
 	trace := x.Trace[:0]
 	*x = Exchange{Trace: trace}
+}
+
+// Header returns the response header map, creating a detached one when the
+// gateway did not set ResponseHeader (unit tests of a single stage).
+func (x *Exchange) Header() http.Header {
+	if x.ResponseHeader == nil {
+		x.ResponseHeader = http.Header{}
+	}
+	return x.ResponseHeader
 }
