@@ -28,6 +28,7 @@ func validate(c *Config, d *decoder) {
 	v.listeners(c.Listeners)
 	upstreams := v.upstreams(c.Upstreams)
 	v.routes(c.Routes, upstreams)
+	v.access(c)
 }
 
 // fail reports msg at path, unless path already failed to decode (its zero

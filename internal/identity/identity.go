@@ -79,8 +79,10 @@ func (c *Consumer) Suspended() bool { return c.Status == StatusSuspended }
 // key, never the key itself. Keys are immutable once published except for
 // their last-used time; a change (revocation, rotation) replaces the Key.
 type Key struct {
-	// ID is the prefix id, the part after pp_<env>_.
+	// ID is the prefix id, the part after pp_<env>_ (a substring of Prefix).
 	ID string
+	// Prefix is the key's visible, non-secret prefix: "pp_live_k7f3a9c2d1e0".
+	Prefix string
 	// Env is the environment in the key's prefix ("live", "test").
 	Env string
 	// ConsumerID owns the key.
@@ -100,6 +102,9 @@ type Key struct {
 	Source string
 
 	lastUsed atomic.Int64
+	// flushed is the last-used time last written to the store; only the
+	// service's flusher reads and writes it.
+	flushed int64
 }
 
 // KeyExtra holds a key's rarely set facts.
@@ -111,8 +116,12 @@ type KeyExtra struct {
 	ReplacedBy string
 }
 
-// Prefix is the key's visible, non-secret prefix: "pp_live_k7f3a9c2d1e0".
-func (k *Key) Prefix() string { return Prefix(k.Env, k.ID) }
+// NewKeyRecord returns a key with its prefix and id set; the id shares the
+// prefix's memory.
+func NewKeyRecord(env, id string) *Key {
+	p := Prefix(env, id)
+	return &Key{Prefix: p, ID: p[len(p)-len(id):], Env: p[len(keyScheme) : len(keyScheme)+len(env)]}
+}
 
 // Touch records a use at now (Unix nanoseconds).
 func (k *Key) Touch(now int64) {

@@ -113,9 +113,9 @@ func Prefix(env, id string) string { return keyScheme + env + "_" + id }
 // HashKey returns the SHA-256 of a whole key string.
 func HashKey(key string) [32]byte { return sha256.Sum256([]byte(key)) }
 
-// NewKey generates a key for env. It returns the whole key (shown once)
+// GenerateKey generates a key for env. It returns the whole key (shown once)
 // and its prefix id.
-func NewKey(env string) (key, id string) {
+func GenerateKey(env string) (key, id string) {
 	id = randomString(base32Chars, idLength)
 	secret := randomString(base62Chars, secretBytes)
 	return Prefix(env, id) + "_" + secret, id

@@ -17,6 +17,7 @@ type Store interface {
 	Revisions
 	CallLog
 	AdminTokens
+	Identities
 	// Close releases the store's resources.
 	Close() error
 }
@@ -73,6 +74,10 @@ type Call struct {
 	Layer    string `json:"layer,omitempty"`
 	Stage    string `json:"stage,omitempty"`
 	ClientIP string `json:"client_ip"`
+	// ConsumerID and CredentialID identify the caller (credential: the
+	// key's prefix id, a token subject, …; never a secret).
+	ConsumerID   string `json:"consumer,omitempty"`
+	CredentialID string `json:"credential,omitempty"`
 	// Target is the upstream target address the request went to (operator-only).
 	Target          string        `json:"target,omitempty"`
 	Attempts        int           `json:"attempts,omitempty"`
@@ -95,6 +100,7 @@ type CallQuery struct {
 	Code        string
 	Route       string
 	RequestID   string
+	Consumer    string
 	Since       time.Time
 	// AfterSeq returns only records with Seq > AfterSeq (for following).
 	AfterSeq int64

@@ -43,6 +43,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Parallel()
 		runAdminTokens(t, open)
 	})
+	t.Run("Identities", func(t *testing.T) {
+		t.Parallel()
+		runIdentities(t, open)
+	})
 }
 
 // base is a fixed, microsecond-precision instant the suite builds times from.
