@@ -222,7 +222,20 @@ func (v callJSON) call() store.Call {
 
 // do sends a request and decodes a 2xx JSON answer into out (when non-nil).
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {
-	resp, data, err := c.roundTrip(ctx, method, path, q, body)
+	return c.send(ctx, method, path, q, body, "application/yaml", out)
+}
+
+// doJSON sends in as a JSON body and decodes a 2xx answer into out.
+func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("admin API: encoding the request: %w", err)
+	}
+	return c.send(ctx, method, path, nil, body, "application/json", out)
+}
+
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, body []byte, contentType string, out any) error {
+	resp, data, err := c.roundTripCT(ctx, method, path, q, body, contentType)
 	if err != nil {
 		return err
 	}
@@ -239,6 +252,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 }
 
 func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Values, body []byte) (*http.Response, []byte, error) {
+	return c.roundTripCT(ctx, method, path, q, body, "application/yaml")
+}
+
+func (c *Client) roundTripCT(ctx context.Context, method, path string, q url.Values, body []byte, contentType string) (*http.Response, []byte, error) {
 	u := strings.TrimRight(c.BaseURL, "/") + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -252,7 +269,7 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Value
 		return nil, nil, fmt.Errorf("admin API: %w", err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/yaml")
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json, "+problem.ContentType)
 	if c.Token != "" {

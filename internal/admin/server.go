@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is the gateway's version, reported by GET /admin/version.
 	Version string
+	// Identities manages tenants, consumers and API keys. Nil: those
+	// endpoints are not served.
+	Identities *identity.Service
 	// ConfigFile is the path of the file that owns the configuration
 	// (pinpoint serve --config FILE). When set, applies and rollbacks
 	// through the admin API are refused with 409 admin.config_owned_by_file;
@@ -77,6 +81,9 @@ type endpoint struct {
 //	POST /admin/config/validate?filename=   validate a YAML document
 //	GET  /admin/calls?status=&code=&...     query the call log
 //	GET  /admin/calls/{request_id}          one call record
+//	GET, POST /admin/tenants; GET, PUT, DELETE /admin/tenants/{id};
+//	POST /admin/tenants/{id}/suspend|activate (same for /admin/consumers)
+//	GET, POST /admin/keys; GET /admin/keys/{id}; POST /admin/keys/{id}/revoke|rotate
 func NewHandler(o Options) http.Handler {
 	h := &handler{Options: o, log: o.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
@@ -145,6 +152,29 @@ func (h *handler) endpoints() []endpoint {
 		{method: "POST", path: "/admin/config/validate", serve: h.validateConfig},
 		{method: "GET", path: "/admin/calls", serve: h.listCalls},
 		{method: "GET", path: "/admin/calls/{request_id}", serve: h.getCall},
+	}
+	if h.Identities != nil {
+		eps = append(eps,
+			endpoint{method: "GET", path: "/admin/tenants", serve: h.listTenants},
+			endpoint{method: "POST", path: "/admin/tenants", serve: h.putTenant},
+			endpoint{method: "GET", path: "/admin/tenants/{id}", serve: h.getTenant},
+			endpoint{method: "PUT", path: "/admin/tenants/{id}", serve: h.putTenant},
+			endpoint{method: "DELETE", path: "/admin/tenants/{id}", serve: h.deleteTenant},
+			endpoint{method: "POST", path: "/admin/tenants/{id}/suspend", serve: h.setTenantStatus(identity.StatusSuspended)},
+			endpoint{method: "POST", path: "/admin/tenants/{id}/activate", serve: h.setTenantStatus(identity.StatusActive)},
+			endpoint{method: "GET", path: "/admin/consumers", serve: h.listConsumers},
+			endpoint{method: "POST", path: "/admin/consumers", serve: h.putConsumer},
+			endpoint{method: "GET", path: "/admin/consumers/{id}", serve: h.getConsumer},
+			endpoint{method: "PUT", path: "/admin/consumers/{id}", serve: h.putConsumer},
+			endpoint{method: "DELETE", path: "/admin/consumers/{id}", serve: h.deleteConsumer},
+			endpoint{method: "POST", path: "/admin/consumers/{id}/suspend", serve: h.setConsumerStatus(identity.StatusSuspended)},
+			endpoint{method: "POST", path: "/admin/consumers/{id}/activate", serve: h.setConsumerStatus(identity.StatusActive)},
+			endpoint{method: "GET", path: "/admin/keys", serve: h.listKeys},
+			endpoint{method: "POST", path: "/admin/keys", serve: h.createKey},
+			endpoint{method: "GET", path: "/admin/keys/{id}", serve: h.getKey},
+			endpoint{method: "POST", path: "/admin/keys/{id}/revoke", serve: h.revokeKey},
+			endpoint{method: "POST", path: "/admin/keys/{id}/rotate", serve: h.rotateKey},
+		)
 	}
 	if h.Metrics != nil {
 		eps = append(eps, endpoint{method: "GET", path: "/metrics", serve: h.Metrics.ServeHTTP})

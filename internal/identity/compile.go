@@ -51,12 +51,12 @@ func Compile(cfg *config.Config) (*Declared, error) {
 				errs = append(errs, err)
 				continue
 			}
-			if _, dup := d.Keys[k.ID]; dup {
-				fail(kpath+".id", "key id %q is declared twice", k.ID)
+			if _, dup := d.Keys[k.ID()]; dup {
+				fail(kpath+".id", "key id %q is declared twice", k.ID())
 				continue
 			}
-			k.Scopes = scopes.intern(kc.Scopes)
-			d.Keys[k.ID] = k
+			k.scopes = scopes.intern(kc.Scopes)
+			d.Keys[k.ID()] = k
 		}
 		for j, b := range c.Basic {
 			if _, dup := d.Basic[b.Username]; dup {
@@ -122,10 +122,13 @@ func declaredKey(kc config.ConsumerKey, consumer, gatewayEnv string) (*Key, erro
 		env = gatewayEnv
 	}
 	k := NewKeyRecord(env, id)
-	k.ConsumerID, k.Source, k.Hash = consumer, SourceConfig, hash
-	var err error
-	if k.NotBefore, err = parseTime(kc.NotBefore); err != nil {
+	k.ConsumerID, k.declared, k.Hash = consumer, true, hash
+	nbf, err := parseTime(kc.NotBefore)
+	if err != nil {
 		return nil, config.Fieldf("not_before", "%v", err)
+	}
+	if nbf != 0 {
+		k.extra().NotBefore = nbf
 	}
 	if k.ExpiresAt, err = parseTime(kc.ExpiresAt); err != nil {
 		return nil, config.Fieldf("expires_at", "%v", err)
@@ -161,11 +164,11 @@ func suspension(s config.Suspension) Suspension {
 
 // interner shares one backing slice between keys with the same scope set,
 // so a million keys with a handful of distinct sets cost a handful of slices.
-type interner struct{ sets map[string][]string }
+type interner struct{ sets map[string]*[]string }
 
-func newInterner() *interner { return &interner{sets: map[string][]string{}} }
+func newInterner() *interner { return &interner{sets: map[string]*[]string{}} }
 
-func (in *interner) intern(scopes []string) []string {
+func (in *interner) intern(scopes []string) *[]string {
 	if len(scopes) == 0 {
 		return nil
 	}
@@ -174,6 +177,6 @@ func (in *interner) intern(scopes []string) []string {
 		return s
 	}
 	s := append([]string(nil), scopes...)
-	in.sets[k] = s
-	return s
+	in.sets[k] = &s
+	return &s
 }

@@ -143,12 +143,13 @@ func (r *Registry) Key(id string) *Key {
 // PutKey adds or replaces a key. The last-used time of a replaced key
 // carries over.
 func (r *Registry) PutKey(k *Key) {
-	s := r.shard(k.ID)
+	id := k.ID()
+	s := r.shard(id)
 	s.mu.Lock()
-	if old := s.keys[k.ID]; old != nil && k.LastUsed() == 0 {
+	if old := s.keys[id]; old != nil && k.LastUsed() == 0 {
 		k.lastUsed.Store(old.LastUsed())
 	}
-	s.keys[k.ID] = k
+	s.keys[id] = k
 	s.mu.Unlock()
 }
 

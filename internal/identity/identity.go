@@ -11,6 +11,7 @@
 package identity
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -78,29 +79,21 @@ func (c *Consumer) Suspended() bool { return c.Status == StatusSuspended }
 // Key is an API key as the request path needs it: the SHA-256 of the whole
 // key, never the key itself. Keys are immutable once published except for
 // their last-used time; a change (revocation, rotation) replaces the Key.
+// The layout is kept small (112 bytes) because a gateway may hold millions.
 type Key struct {
-	// ID is the prefix id, the part after pp_<env>_ (a substring of Prefix).
-	ID string
 	// Prefix is the key's visible, non-secret prefix: "pp_live_k7f3a9c2d1e0".
 	Prefix string
-	// Env is the environment in the key's prefix ("live", "test").
-	Env string
 	// ConsumerID owns the key.
 	ConsumerID string
 	// Hash is the SHA-256 of the whole key string.
 	Hash [32]byte
-	// Scopes granted (shared between keys with the same set; read-only).
-	Scopes []string
-	// NotBefore and ExpiresAt bound validity, as Unix nanoseconds (0: unbounded).
-	NotBefore, ExpiresAt int64
-	// RevokedAt is when the key was revoked (0: not revoked).
-	RevokedAt int64
-	// Extra holds the rarely set facts (nil for most keys, to keep a
-	// million keys small).
+	// ExpiresAt bounds validity, as Unix nanoseconds (0: never expires).
+	ExpiresAt int64
+	// Extra holds the rarely set facts (nil for most keys).
 	Extra *KeyExtra
-	// Source is SourceConfig or SourceStore.
-	Source string
 
+	scopes   *[]string // shared between keys with the same set
+	declared bool
 	lastUsed atomic.Int64
 	// flushed is the last-used time last written to the store; only the
 	// service's flusher reads and writes it.
@@ -109,6 +102,10 @@ type Key struct {
 
 // KeyExtra holds a key's rarely set facts.
 type KeyExtra struct {
+	// NotBefore is when the key becomes valid (Unix nanoseconds, 0: at once).
+	NotBefore int64
+	// RevokedAt is when the key was revoked (0: not revoked).
+	RevokedAt int64
 	// RevokedReason is the operator's reason for revoking.
 	RevokedReason string
 	// ReplacedBy is the id of the key that replaced this one by rotation;
@@ -116,11 +113,56 @@ type KeyExtra struct {
 	ReplacedBy string
 }
 
-// NewKeyRecord returns a key with its prefix and id set; the id shares the
-// prefix's memory.
-func NewKeyRecord(env, id string) *Key {
-	p := Prefix(env, id)
-	return &Key{Prefix: p, ID: p[len(p)-len(id):], Env: p[len(keyScheme) : len(keyScheme)+len(env)]}
+// NewKeyRecord returns a key for environment env with prefix id id.
+func NewKeyRecord(env, id string) *Key { return &Key{Prefix: Prefix(env, id)} }
+
+// ID is the prefix id, the part after pp_<env>_.
+func (k *Key) ID() string { return k.Prefix[strings.LastIndexByte(k.Prefix, '_')+1:] }
+
+// Env is the environment in the key's prefix ("live", "test").
+func (k *Key) Env() string {
+	rest := k.Prefix[len(keyScheme):]
+	return rest[:strings.IndexByte(rest, '_')]
+}
+
+// Scopes granted to the key (shared; read-only).
+func (k *Key) Scopes() []string {
+	if k.scopes == nil {
+		return nil
+	}
+	return *k.scopes
+}
+
+// NotBefore is when the key becomes valid (Unix nanoseconds, 0: at once).
+func (k *Key) NotBefore() int64 {
+	if k.Extra == nil {
+		return 0
+	}
+	return k.Extra.NotBefore
+}
+
+// RevokedAt is when the key was revoked (Unix nanoseconds, 0: not revoked).
+func (k *Key) RevokedAt() int64 {
+	if k.Extra == nil {
+		return 0
+	}
+	return k.Extra.RevokedAt
+}
+
+// Source is SourceConfig or SourceStore.
+func (k *Key) Source() string {
+	if k.declared {
+		return SourceConfig
+	}
+	return SourceStore
+}
+
+// extra returns k.Extra, creating it.
+func (k *Key) extra() *KeyExtra {
+	if k.Extra == nil {
+		k.Extra = &KeyExtra{}
+	}
+	return k.Extra
 }
 
 // Touch records a use at now (Unix nanoseconds).

@@ -352,7 +352,7 @@ func (s *Service) FlushLastUsed(ctx context.Context) error {
 	var touched []*Key
 	s.Live.Keys(func(k *Key) bool {
 		if lu := k.LastUsed(); lu > k.flushed {
-			batch[k.ID] = time.Unix(0, lu).UTC()
+			batch[k.ID()] = time.Unix(0, lu).UTC()
 			touched = append(touched, k)
 		}
 		return true
@@ -364,7 +364,7 @@ func (s *Service) FlushLastUsed(ctx context.Context) error {
 		return err
 	}
 	for _, k := range touched {
-		k.flushed = batch[k.ID].UnixNano()
+		k.flushed = batch[k.ID()].UnixNano()
 	}
 	return nil
 }
@@ -410,8 +410,8 @@ func (s *Service) DeclaredKeys(consumer string) []store.APIKey {
 // KeyView is a key as the admin API shows it: never its hash.
 func KeyView(k *Key) store.APIKey {
 	v := store.APIKey{
-		ID: k.ID, Env: k.Env, ConsumerID: k.ConsumerID, Scopes: k.Scopes,
-		NotBefore: nanoTime(k.NotBefore), ExpiresAt: nanoTime(k.ExpiresAt), RevokedAt: nanoTime(k.RevokedAt),
+		ID: k.ID(), Env: k.Env(), ConsumerID: k.ConsumerID, Scopes: k.Scopes(),
+		NotBefore: nanoTime(k.NotBefore()), ExpiresAt: nanoTime(k.ExpiresAt), RevokedAt: nanoTime(k.RevokedAt()),
 		LastUsedAt: nanoTime(k.LastUsed()),
 	}
 	if k.Extra != nil {
@@ -440,16 +440,16 @@ func consumerFromStore(c store.Consumer) *Consumer {
 
 func keyFromStore(k store.APIKey, scopes *interner) (*Key, error) {
 	key := NewKeyRecord(k.Env, k.ID)
-	key.ConsumerID, key.Scopes, key.Source = k.ConsumerID, scopes.intern(k.Scopes), SourceStore
-	key.NotBefore, key.ExpiresAt, key.RevokedAt = nanos(k.NotBefore), nanos(k.ExpiresAt), nanos(k.RevokedAt)
+	key.ConsumerID, key.scopes, key.ExpiresAt = k.ConsumerID, scopes.intern(k.Scopes), nanos(k.ExpiresAt)
+	if !k.NotBefore.IsZero() || !k.RevokedAt.IsZero() || k.RevokedReason != "" || k.ReplacedBy != "" {
+		key.Extra = &KeyExtra{NotBefore: nanos(k.NotBefore), RevokedAt: nanos(k.RevokedAt),
+			RevokedReason: k.RevokedReason, ReplacedBy: k.ReplacedBy}
+	}
 	sum, err := hex.DecodeString(k.Hash)
 	if err != nil || len(sum) != 32 {
 		return nil, fmt.Errorf("key %s: stored hash is not a hex SHA-256", k.ID)
 	}
 	copy(key.Hash[:], sum)
-	if k.RevokedReason != "" || k.ReplacedBy != "" {
-		key.Extra = &KeyExtra{RevokedReason: k.RevokedReason, ReplacedBy: k.ReplacedBy}
-	}
 	key.lastUsed.Store(nanos(k.LastUsedAt))
 	key.flushed = key.LastUsed()
 	return key, nil
@@ -460,4 +460,31 @@ func nanos(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// SetConsumerStatus suspends (with a reason for operators and a category
+// for callers) or activates a stored consumer.
+func (s *Service) SetConsumerStatus(ctx context.Context, id, status, reason, category string) (store.Consumer, error) {
+	if d := s.declared(); d != nil && d.Consumers[id] != nil {
+		return store.Consumer{}, &DeclaredError{What: "consumer " + id}
+	}
+	c, err := s.Store.Consumer(ctx, id)
+	if err != nil {
+		return store.Consumer{}, err
+	}
+	c.Status, c.SuspendedReason, c.SuspendedCategory = status, reason, category
+	return s.PutConsumer(ctx, c, false)
+}
+
+// SetTenantStatus suspends or activates a stored tenant.
+func (s *Service) SetTenantStatus(ctx context.Context, id, status, reason, category string) (store.Tenant, error) {
+	if d := s.declared(); d != nil && d.Tenants[id] != nil {
+		return store.Tenant{}, &DeclaredError{What: "tenant " + id}
+	}
+	t, err := s.Store.Tenant(ctx, id)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	t.Status, t.SuspendedReason, t.SuspendedCategory = status, reason, category
+	return s.PutTenant(ctx, t, false)
 }

@@ -40,6 +40,14 @@ func CompileHeaderOps(c config.HeaderOps) HeaderOps {
 	return h
 }
 
+// WithRemoved returns h that also removes names (canonical) before its
+// own edits.
+func (h HeaderOps) WithRemoved(names []string) HeaderOps {
+	out := h
+	out.remove = append(append([]string(nil), names...), h.remove...)
+	return out
+}
+
 // Empty reports whether h changes nothing.
 func (h HeaderOps) Empty() bool { return len(h.remove)+len(h.set)+len(h.add) == 0 }
 

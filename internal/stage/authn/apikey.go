@@ -84,19 +84,21 @@ func (m *APIKey) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (bo
 		return true, m.deny(bearer, "authn.credential_malformed", map[string]string{"kind": "API key", "reason": err.Error()},
 			"the presented key does not parse: "+err.Error())
 	}
-	prefix := identity.Prefix(p.Env, p.ID)
 	if p.Env != m.env {
+		prefix := identity.Prefix(p.Env, p.ID)
 		return true, m.deny(bearer, "authn.key_wrong_environment",
 			map[string]string{"key_id": prefix, "key_env": p.Env, "env": m.env},
 			"key "+prefix+" is for environment "+p.Env+"; the gateway runs as "+m.env)
 	}
 	k := dir.Key(p.ID)
 	if k == nil {
+		prefix := identity.Prefix(p.Env, p.ID)
 		return true, m.deny(bearer, "authn.key_unknown", map[string]string{"key_id": prefix},
 			"no key with prefix id "+p.ID+" exists")
 	}
+	prefix := k.Prefix
 	sum := sha256.Sum256([]byte(key))
-	if subtle.ConstantTimeCompare(sum[:], k.Hash[:]) != 1 || k.Env != p.Env {
+	if subtle.ConstantTimeCompare(sum[:], k.Hash[:]) != 1 {
 		return true, m.deny(bearer, "authn.key_unknown", map[string]string{"key_id": prefix},
 			"key "+prefix+" exists but the secret does not match its stored SHA-256")
 	}
@@ -104,16 +106,18 @@ func (m *APIKey) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (bo
 	if x.Start.IsZero() {
 		now = time.Now().UnixNano()
 	}
-	if k.RevokedAt != 0 {
-		reason := "key " + prefix + " was revoked at " + rfc3339(k.RevokedAt)
-		if k.Extra != nil && k.Extra.RevokedReason != "" {
-			reason += ": " + k.Extra.RevokedReason
+	if ex := k.Extra; ex != nil {
+		if ex.RevokedAt != 0 {
+			reason := "key " + prefix + " was revoked at " + rfc3339(ex.RevokedAt)
+			if ex.RevokedReason != "" {
+				reason += ": " + ex.RevokedReason
+			}
+			return true, m.deny(bearer, "authn.key_revoked", map[string]string{"key_id": prefix}, reason)
 		}
-		return true, m.deny(bearer, "authn.key_revoked", map[string]string{"key_id": prefix}, reason)
-	}
-	if k.NotBefore != 0 && now < k.NotBefore {
-		return true, m.deny(bearer, "authn.key_not_yet_valid", map[string]string{"key_id": prefix, "not_before": rfc3339(k.NotBefore)},
-			"key "+prefix+" is not valid before "+rfc3339(k.NotBefore))
+		if ex.NotBefore != 0 && now < ex.NotBefore {
+			return true, m.deny(bearer, "authn.key_not_yet_valid", map[string]string{"key_id": prefix, "not_before": rfc3339(ex.NotBefore)},
+				"key "+prefix+" is not valid before "+rfc3339(ex.NotBefore))
+		}
 	}
 	if k.ExpiresAt != 0 && now >= k.ExpiresAt {
 		params := map[string]string{"key_id": prefix, "expired_at": rfc3339(k.ExpiresAt)}
@@ -127,7 +131,7 @@ func (m *APIKey) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (bo
 	id := &x.Identity
 	id.Authenticated, id.Method, id.Authenticator = true, "api_key", m.name
 	id.CredentialID, id.Bearer = k.Prefix, bearer
-	id.ConsumerID, id.Scopes = k.ConsumerID, k.Scopes
+	id.ConsumerID, id.Scopes = k.ConsumerID, k.Scopes()
 	if k.ExpiresAt != 0 {
 		id.ExpiresAt = time.Unix(0, k.ExpiresAt)
 	}

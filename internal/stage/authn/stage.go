@@ -78,6 +78,9 @@ func (s *Stage) Handle(x *pipeline.Exchange) pipeline.Decision {
 		}
 		if d := s.complete(x); d != nil {
 			d.Rule = s.rules[i]
+			if c := m.Challenge(); c != "" {
+				d.Header = http.Header{"Www-Authenticate": {c}}
+			}
 			return pipeline.Deny(d)
 		}
 		x.Record(pipeline.Step{Stage: stageName, Outcome: pipeline.OutcomePass, Rule: s.rules[i], Note: x.Identity.CredentialID})
