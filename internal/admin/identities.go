@@ -370,4 +370,3 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
-
