@@ -155,7 +155,9 @@ func portFree(addr string) bool {
 	return true
 }
 
-var curlRE = regexp.MustCompile(`curl -i (\S+)\s+# (\d{3})`)
+// curlRE matches the banner's curl commands: optional header and method,
+// the URL, then "# STATUS [code]".
+var curlRE = regexp.MustCompile(`curl -i (?:-H '([^:]+): ([^']*)' )?(?:-X (\w+) )?(\S+)\s+# (\d{3})(?: ([a-z_]+\.[a-z_]+))?`)
 
 // The quickstart: `pinpoint serve` with no flags prints a banner whose curl
 // commands show a success, a 404 and an upstream error, each explained.
@@ -169,25 +171,45 @@ func TestQuickstartBannerCommandsWork(t *testing.T) {
 		t.Fatalf("no banner\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
 	}
 	matches := curlRE.FindAllStringSubmatch(p.stdout.String(), -1)
-	if len(matches) != 3 {
+	if len(matches) != 6 {
 		t.Fatalf("banner has %d curl commands:\n%s", len(matches), p.stdout)
 	}
-	wantCode := map[string]string{"200": "", "404": "route.not_found", "502": "upstream.connect_failed"}
+	seen := map[string]bool{}
 	for _, m := range matches {
-		resp, err := http.Get(m[1])
+		header, value, method, url, status, code := m[1], m[2], m[3], m[4], m[5], m[6]
+		if method == "" {
+			method = "GET"
+		}
+		req, err := http.NewRequest(method, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if header != "" {
+			req.Header.Set(header, value)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if fmt.Sprint(resp.StatusCode) != m[2] {
-			t.Errorf("%s: status %d, banner says %s: %s", m[1], resp.StatusCode, m[2], body)
+		if fmt.Sprint(resp.StatusCode) != status {
+			t.Errorf("%s %s: status %d, banner says %s: %s", method, url, resp.StatusCode, status, body)
 		}
-		if code := wantCode[m[2]]; code != "" {
+		seen[status] = true
+		if status != "200" {
 			var prob map[string]any
 			if err := json.Unmarshal(body, &prob); err != nil || prob["code"] != code || prob["detail"] == "" {
-				t.Errorf("%s: want explained %s, got %s", m[1], code, body)
+				t.Errorf("%s %s: want explained %s, got %s", method, url, code, body)
 			}
+			if strings.Contains(string(body), "QuickstartDemoKey") {
+				t.Errorf("%s %s: the key's secret is in the refusal: %s", method, url, body)
+			}
+		}
+	}
+	for _, st := range []string{"200", "401", "403", "404", "502"} {
+		if !seen[st] {
+			t.Errorf("the banner shows no %s example", st)
 		}
 	}
 	info, err := os.Stat(filepath.Join(dir, "pinpoint-data", "admin-token"))

@@ -148,6 +148,9 @@ that holds pinpoint-data, or pass --token / set PINPOINT_ADMIN_TOKEN.`,
 		newApplyCmd(c),
 		newRevisionsCmd(c),
 		newLogsCmd(c),
+		newTenantsCmd(c),
+		newConsumersCmd(c),
+		newKeysCmd(c),
 		newVersionCmd(c),
 	)
 	return root

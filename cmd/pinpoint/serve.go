@@ -21,6 +21,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/echo"
 	"github.com/pinpointgw/pinpoint/internal/gateway"
+	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/store"
 	"github.com/pinpointgw/pinpoint/internal/store/sqlite"
 	"github.com/pinpointgw/pinpoint/internal/telemetry"
@@ -28,6 +29,10 @@ import (
 
 // echoURLVar is the variable that names the built-in echo backend in configs.
 const echoURLVar = "PINPOINT_ECHO_URL"
+
+// quickstartKey is the demo API key of examples/quickstart.yaml (which
+// holds only its SHA-256). It is public: it only opens the quickstart.
+const quickstartKey = "pp_live_demo0000demo_QuickstartDemoKeyNotASecret00001"
 
 type serveOptions struct {
 	configFile string
@@ -102,11 +107,38 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	bg, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBG()
 	metrics := telemetry.New()
+	// Run-time tenants, consumers and keys are loaded before the first
+	// revision compiles, so a revision that would shadow one is refused.
+	live := identity.NewRegistry()
 	g := gateway.New(gateway.Options{
 		Store: st, Metrics: metrics, Logger: log, ConfigFile: o.configFile,
-		LookupEnv: echoLookup(bg, log),
+		LookupEnv: echoLookup(bg, log), Identities: live,
 	})
 	defer g.Close()
+	ids := &identity.Service{
+		Store: st, Live: live, Log: log,
+		Declared: func() *identity.Declared {
+			if s := g.Current(); s != nil {
+				return s.Directory().Declared
+			}
+			return nil
+		},
+		Env: func() string {
+			if s := g.Current(); s != nil {
+				return s.Config.Gateway.Environment
+			}
+			return "live"
+		},
+	}
+	if err := ids.Load(ctx); err != nil {
+		return fmt.Errorf("loading consumers and keys: %w", err)
+	}
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		ids.RunFlusher(bg, 30*time.Second)
+	}()
+	defer func() { cancelBG(); <-flushed }()
 
 	source, err := loadInitial(ctx, g, o, log)
 	if err != nil {
@@ -125,7 +157,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 
 	adminHandler := admin.NewHandler(admin.Options{
 		Control: g, Store: st, Metrics: metrics.Handler(), Logger: log,
-		Version: version, ConfigFile: o.configFile,
+		Version: version, ConfigFile: o.configFile, Identities: ids,
 	})
 	srv, err := gateway.Listen(cfg.Listeners, g, adminHandler, log)
 	if err != nil {
@@ -267,7 +299,10 @@ func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source st
 		fmt.Fprintf(w, "  curl -i %s/hello       # 200 from the built-in echo backend\n", proxy)
 		fmt.Fprintf(w, "  curl -i %s/nope        # 404 route.not_found, explained as problem+json\n", proxy)
 		fmt.Fprintf(w, "  curl -i %s/broken/x    # 502 upstream.connect_failed, explained\n", proxy)
-		fmt.Fprintf(w, "  go run ./cmd/pinpoint logs --code route.not_found\n")
+		fmt.Fprintf(w, "  curl -i %s/orders      # 401 authn.credential_missing: this route needs an API key\n", proxy)
+		fmt.Fprintf(w, "  curl -i -H 'X-API-Key: %s' %s/orders           # 200\n", quickstartKey, proxy)
+		fmt.Fprintf(w, "  curl -i -H 'X-API-Key: %s' -X POST %s/orders   # 403 authz.scope_missing\n", quickstartKey, proxy)
+		fmt.Fprintf(w, "  go run ./cmd/pinpoint logs --status 4xx\n")
 	}
 	fmt.Fprintln(w)
 }

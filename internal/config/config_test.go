@@ -22,6 +22,8 @@ func testEnv(name string) (string, bool) {
 		"RETRIES":      "many-" + testSecret,
 		"EMPTY":        "",
 		"ORDERS_HOST":  "orders.internal",
+		"ORDERS_KEY":   "pp_test_orde1111orde_Gq3nXo0r9bVv2ZkTt8pLw4sJm6yHc1dE",
+		"JWT_SECRET":   "a-32-byte-secret-for-hs256-test!",
 	}[name]
 	return v, ok
 }

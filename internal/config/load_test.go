@@ -174,6 +174,7 @@ func TestLoadFullExample(t *testing.T) {
 			files,
 		},
 	}
+	fullAccess(want)
 	got.positions = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("full.yaml decoded differently:\ngot  %+v\nwant %+v", got, want)
@@ -427,5 +428,75 @@ func BenchmarkLoadFull(b *testing.B) {
 		if _, err := Load("full.yaml", doc, testEnv); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// fullAccess adds the identity and access sections of testdata/full.yaml
+// to its expected decoding.
+func fullAccess(want *Config) {
+	want.Gateway.IP = IPFilter{Allow: []string{"10.0.0.0/8", "2001:db8::/32"}, Deny: []string{"10.6.6.6"}, Mode: "enforce"}
+	want.Listeners[0].TLS.ClientCAFile = "/etc/pinpoint/tls/clients-ca.pem"
+	r := &want.Routes[0]
+	r.IP = IPFilter{Allow: []string{"10.1.0.0/16"}}
+	r.CORS = &CORS{
+		AllowOrigins: []string{"https://app.example.com", "https://*.example.net"}, AllowMethods: []string{"GET", "PUT"},
+		AllowHeaders: []string{"Authorization", "Content-Type"}, ExposeHeaders: []string{"X-Request-Id"},
+		AllowCredentials: true, MaxAge: Duration(5 * time.Minute), Enforce: true,
+	}
+	r.Auth = &RouteAuth{Methods: []string{"partner-keys", "corp-jwt"}}
+	r.Authorize = &Authorize{
+		Scopes: []string{"orders:read"}, ScopesMode: "all", Groups: []string{"partners"}, DenyGroups: []string{"blocked"},
+		Tenants: []string{"acme"},
+		Owner: []OwnerRule{
+			{Param: "id", Equals: "consumer.metadata.order_owner"},
+			{BodyField: "/customer/id", Equals: "claims.sub"},
+		},
+		Policies: []string{"business-hours"}, Mode: "report_only",
+	}
+	r.CSRF = &CSRF{TrustedOrigins: []string{"https://admin.example.com"},
+		Token: &CSRFToken{Cookie: "csrf_token", Header: "X-CSRF-Token"}, Mode: "enforce"}
+	want.Authenticators = []Authenticator{
+		{Name: "partner-keys", Type: "api_key", APIKey: &APIKeyAuth{Header: "X-API-Key", Bearer: ptr(true), Query: "api_key"}},
+		{Name: "corp-jwt", Type: "jwt", JWT: &JWTAuth{
+			JWKSURL: "https://login.example.com/.well-known/jwks.json", JWKSRefresh: Duration(10 * time.Minute),
+			PublicKeys: []JWTPublicKey{{Kid: "2026-01", File: "/etc/pinpoint/idp-2026-01.pem"}},
+			Algorithms: []string{"RS256", "ES256"}, Issuer: "https://login.example.com/", Audiences: []string{"orders-api"},
+			Leeway: Duration(time.Minute), RequiredClaims: []string{"exp", "sub"}, ConsumerClaim: "azp", RequireConsumer: true,
+			ScopeClaim: "scp", GroupsClaim: "roles",
+		}},
+		{Name: "legacy-jwt", Type: "jwt", JWT: &JWTAuth{Secret: "a-32-byte-secret-for-hs256-test!"}},
+		{Name: "oauth", Type: "introspection", Introspection: &IntrospectionAuth{
+			URL: "https://auth.example.com/oauth2/introspect", ClientID: "gateway", ClientSecret: testSecret,
+			Timeout: Duration(time.Second), CacheTTL: Duration(30 * time.Second), CacheSize: 5000,
+			ConsumerClaim: "client_id", ScopeClaim: "scope",
+		}},
+		{Name: "staff", Type: "basic", Basic: &BasicAuth{Realm: "staff"}},
+		{Name: "signed", Type: "hmac", HMAC: &HMACAuth{ClockSkew: Duration(2 * time.Minute),
+			RequiredHeaders: []string{"(request-target)", "date", "host"}}},
+		{Name: "partner-certs", Type: "mtls"},
+	}
+	want.Policies = []Policy{{Name: "business-hours", Expression: `request.time.getHours("Europe/Berlin") >= 8`,
+		Detail: "This operation is only available during business hours.", Hint: "Retry after 08:00 Berlin time.", Mode: "enforce"}}
+	want.Tenants = []Tenant{
+		{ID: "acme", Name: "Acme Corp", Status: "active"},
+		{ID: "initech", Name: "Initech", Status: "suspended", Suspension: Suspension{Reason: "invoice 2026-11 unpaid", Category: "billing"}},
+	}
+	want.Consumers = []Consumer{
+		{
+			ID: "orders-app", Name: "Orders App", Tenant: "acme", Groups: []string{"partners"},
+			Metadata: map[string]string{"order_owner": "42"}, Status: "active",
+			APIKeys: []ConsumerKey{
+				{ID: "orde0000orde", SHA256: "cb25e86193394f7d5ee3eae9000d566fe846ab981f285fa737e33edfe69d78cd", Environment: "test",
+					Scopes: []string{"orders:read"}, NotBefore: "2026-01-01T00:00:00Z", ExpiresAt: "2027-01-01T00:00:00Z"},
+				{Key: "pp_test_orde1111orde_Gq3nXo0r9bVv2ZkTt8pLw4sJm6yHc1dE"},
+			},
+			Basic:    []BasicCredential{{Username: "orders", PasswordHash: "$2b$12$KIXQJ3k2bK8l0hWmD1aZ6u3fQe9l9v0o0S3kz2m0m3sQp0rZ6H3y6"}},
+			HMACKeys: []HMACKey{{ID: "orders-2026", Secret: testSecret}},
+			MTLS: []CertIdentity{
+				{Subject: "orders-app.partners.example.com"},
+				{SHA256: "3f1c6a0b9e2d4c5f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f"},
+			},
+		},
+		{ID: "initech-batch", Tenant: "initech", Status: "suspended", Suspension: Suspension{Reason: "scraping, ticket 881", Category: "abuse"}},
 	}
 }

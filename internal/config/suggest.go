@@ -52,3 +52,8 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Closest returns the candidate nearest to s (case-insensitive edit
+// distance) for a "did you mean" hint, with the rules config errors use.
+// Stage compilers use it for names only they can check.
+func Closest(s string, candidates []string) (string, bool) { return closest(s, candidates) }

@@ -35,14 +35,17 @@ type CORS struct {
 	// AllowOrigins are the origins allowed to call: exact
 	// ("https://app.example.com"), a subdomain pattern
 	// ("https://*.example.com", one or more labels) or "*" (any origin;
-	// not allowed with allow_credentials). Required.
+	// not allowed with allow_credentials). Origins are written as browsers
+	// send them: no path, no trailing slash, no default port (":443").
+	// The opaque origin "null" matches only an explicit "null" entry.
+	// Required.
 	AllowOrigins []string `yaml:"allow_origins"`
 	// AllowMethods for cross-origin requests. Default: the route's methods,
 	// or GET, HEAD and POST when the route allows every method.
 	AllowMethods []string `yaml:"allow_methods"`
-	// AllowHeaders the browser may send. Default: Accept, Accept-Language,
-	// Content-Language, Content-Type, Authorization, X-Request-Id and the
-	// API key header.
+	// AllowHeaders the browser may send; "*" allows whatever a preflight
+	// asks for. Default: Accept, Accept-Language, Content-Language,
+	// Content-Type, Authorization, X-Request-Id and the API key header.
 	AllowHeaders []string `yaml:"allow_headers"`
 	// ExposeHeaders the browser script may read. Default: X-Request-Id,
 	// Pinpoint-Code, Pinpoint-Layer, Retry-After and the RateLimit headers.
@@ -277,7 +280,9 @@ type HMACAuth struct {
 	// gateway's clock. Default "5m".
 	ClockSkew Duration `yaml:"clock_skew"`
 	// RequiredHeaders must be in the signed header list. Default:
-	// ["(request-target)", "date"], plus "digest" for requests with a body.
+	// ["(request-target)", "date"]. Requests with a body must always sign
+	// "digest" (or "content-digest"), so a body cannot be swapped under a
+	// valid signature. Dropping "date" removes the replay bound.
 	RequiredHeaders []string `yaml:"required_headers"`
 }
 

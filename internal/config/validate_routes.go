@@ -149,3 +149,18 @@ func (v *validator) headerOps(path string, ops HeaderOps) {
 		v.headerName(index(join(path, "remove"), i), name)
 	}
 }
+
+// Params lists the path parameters that every path of the route captures
+// (so a policy or ownership rule can rely on them).
+func (r *Route) Params() []string {
+	var out []string
+	for i, p := range r.Paths {
+		names := pathParams(p)
+		if i == 0 {
+			out = names
+			continue
+		}
+		out = slices.DeleteFunc(out, func(n string) bool { return !slices.Contains(names, n) })
+	}
+	return out
+}

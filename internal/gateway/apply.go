@@ -35,10 +35,8 @@ func (g *Gateway) Validate(_ context.Context, filename string, doc []byte) error
 	if err != nil {
 		return err
 	}
-	_, fresh, err := compile(cfg, g.snap.Load(), g.upstreamOptions())
-	for _, u := range fresh {
-		u.Close()
-	}
+	s, fresh, err := compile(cfg, g.snap.Load(), g.o)
+	discard(s, fresh)
 	return withFile(err, filename)
 }
 
@@ -102,16 +100,14 @@ func (g *Gateway) apply(ctx context.Context, req admin.ApplyRequest) (admin.Appl
 		return admin.ApplyResult{Revision: g.revisionMeta(ctx, cur), Diff: diff, Unchanged: true, DryRun: req.DryRun}, nil
 	}
 
-	next, fresh, err := compile(cfg, cur, g.upstreamOptions())
+	next, fresh, err := compile(cfg, cur, g.o)
 	if err != nil {
 		err = withFile(err, req.Filename)
 		g.rejected(req, err)
 		return admin.ApplyResult{}, err
 	}
 	if req.DryRun {
-		for _, u := range fresh {
-			u.Close()
-		}
+		discard(next, fresh)
 		return admin.ApplyResult{Revision: store.Revision{Hash: hash, Summary: diff}, Diff: diff, DryRun: true}, nil
 	}
 
@@ -119,9 +115,7 @@ func (g *Gateway) apply(ctx context.Context, req admin.ApplyRequest) (admin.Appl
 		Author: req.Author, Source: req.Source, Hash: hash, Summary: diff, Document: req.Document,
 	})
 	if err != nil {
-		for _, u := range fresh {
-			u.Close()
-		}
+		discard(next, fresh)
 		g.o.Metrics.Reload("failed")
 		return admin.ApplyResult{}, fmt.Errorf("store revision: %w", err)
 	}
@@ -159,7 +153,7 @@ func (g *Gateway) LoadLatest(ctx context.Context) (store.Revision, error) {
 	if err != nil {
 		return rev, fmt.Errorf("revision %d no longer loads: %w", rev.Number, err)
 	}
-	next, fresh, err := compile(cfg, g.snap.Load(), g.upstreamOptions())
+	next, fresh, err := compile(cfg, g.snap.Load(), g.o)
 	if err != nil {
 		return rev, fmt.Errorf("revision %d no longer compiles: %w", rev.Number, err)
 	}

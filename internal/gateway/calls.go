@@ -40,6 +40,8 @@ func (g *Gateway) callRecord(st *state, snap *Snapshot, status int, code, layer 
 		UpstreamLatency: x.UpstreamLatency,
 		BytesOut:        rw.bytes,
 		Revision:        x.Revision,
+		ConsumerID:      x.Identity.ConsumerID,
+		CredentialID:    x.Identity.CredentialID,
 	}
 	if x.ClientIP.IsValid() {
 		c.ClientIP = x.ClientIP.String()

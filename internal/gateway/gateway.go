@@ -8,10 +8,13 @@ package gateway
 
 import (
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/calllog"
+	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/store"
 	"github.com/pinpointgw/pinpoint/internal/telemetry"
@@ -31,6 +34,12 @@ type Options struct {
 	ConfigFile string
 	// LookupEnv resolves ${ENV} references; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Identities holds the consumers, tenants and keys created at run time
+	// (shared by every snapshot). Nil: an empty registry.
+	Identities *identity.Registry
+	// HTTPClient fetches JWKS and calls introspection endpoints. Nil: a
+	// client with a 10 s timeout.
+	HTTPClient *http.Client
 }
 
 // Gateway is the proxy handler plus the control plane that swaps its snapshots.
@@ -59,6 +68,12 @@ func (g *Gateway) SetCallLog(w *calllog.Writer) { g.calls.Store(w) }
 func New(o Options) *Gateway {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Identities == nil {
+		o.Identities = identity.NewRegistry()
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	g := &Gateway{o: o, log: o.Logger}
 	g.states.New = func() any { return &state{} }
@@ -109,8 +124,4 @@ type state struct {
 	forward upstream.Forward
 	// code, layer and stage of the gateway's own refusal, if any.
 	code, layer, stage string
-}
-
-func (g *Gateway) upstreamOptions() upstream.Options {
-	return upstream.Options{Logger: g.log}
 }

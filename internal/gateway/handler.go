@@ -12,6 +12,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/problem"
 	"github.com/pinpointgw/pinpoint/internal/router"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
+	"github.com/pinpointgw/pinpoint/internal/stage/cors"
 	"github.com/pinpointgw/pinpoint/internal/upstream"
 )
 
@@ -31,6 +32,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.Revision = snap.Revision
 	}
 	st.rw.reset(w, idHeader)
+	x.ResponseHeader = st.rw.Header()
 	g.o.Metrics.InFlight(1)
 	defer g.finish(st, snap)
 
@@ -65,6 +67,14 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 
 	t0 := time.Now()
 	m, n, res := snap.routes.Match(x.Host, x.Request.Method, x.Path, x.Params[:])
+	if res == router.MethodNotAllowed && cors.IsPreflight(x.Request) {
+		// A preflight asks about the method it names, not about OPTIONS:
+		// route it like that request, if a route answers CORS for it.
+		pm, pn, pres := snap.routes.Match(x.Host, x.Request.Header.Get("Access-Control-Request-Method"), x.Path, x.Params[:])
+		if pres == router.Matched && pm.Value.cors {
+			m, n, res = pm, pn, pres
+		}
+	}
 	x.NParams = n
 	switch res {
 	case router.NotFound:
@@ -108,13 +118,20 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	}
 
 	for _, s := range rt.stages {
-		if d := s.Handle(x); d.Denied() {
+		d := s.Handle(x)
+		if !d.Ends() {
+			continue
+		}
+		if d.Denial != nil {
 			if d.Denial.Stage == "" {
 				d.Denial.Stage = s.Name()
 			}
 			g.deny(st, snap, d.Denial)
 			return
 		}
+		x.Record(pipeline.Step{Stage: s.Name(), Outcome: pipeline.OutcomePass, Note: "answered by the gateway"})
+		writeAnswer(rw, d.Answer)
+		return
 	}
 
 	if rt.upstream == nil {

@@ -255,7 +255,7 @@ func benchSnapshot(b *testing.B) *Gateway {
 		b.Fatal(err)
 	}
 	g := New(Options{Metrics: telemetry.New()})
-	snap, _, err := compile(cfg, nil, g.upstreamOptions())
+	snap, _, err := compile(cfg, nil, g.o)
 	if err != nil {
 		b.Fatal(err)
 	}

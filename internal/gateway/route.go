@@ -25,8 +25,11 @@ type Route struct {
 	customLimits bool
 	stripPrefix  bool
 	rewrite      []rewritePart
-	// stages run between routing and the upstream (added by later features).
+	// stages run between routing and the upstream: ip, cors, authn,
+	// consumer, authz, csrf (those the route configures).
 	stages []pipeline.Stage
+	// cors is set when the route answers CORS preflights itself.
+	cors bool
 	// sunset, when set, retires the route at that time.
 	sunset     time.Time
 	sunsetHTTP string

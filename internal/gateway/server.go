@@ -3,11 +3,13 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -55,6 +57,19 @@ func Listen(listeners []config.Listener, proxy, admin http.Handler, log *slog.Lo
 				return nil, fmt.Errorf("listener %s: %w", l.Name, err)
 			}
 			srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+			if f := l.TLS.ClientCAFile; f != "" {
+				// Client certificates are optional at the TLS layer and
+				// verified against these CAs when given; the mtls
+				// authenticator decides per route whether one is required.
+				pool, err := loadCertPool(f)
+				if err != nil {
+					ln.Close()
+					s.closeListeners()
+					return nil, fmt.Errorf("listener %s: client_ca_file: %w", l.Name, err)
+				}
+				srv.TLSConfig.ClientCAs = pool
+				srv.TLSConfig.ClientAuth = tls.VerifyClientCertIfGiven
+			}
 			ln = tls.NewListener(ln, srv.TLSConfig)
 		}
 		s.servers = append(s.servers, srv)
@@ -117,4 +132,17 @@ func (s *Server) closeListeners() {
 	for _, ln := range s.lns {
 		ln.Close()
 	}
+}
+
+// loadCertPool reads a PEM bundle of CA certificates.
+func loadCertPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

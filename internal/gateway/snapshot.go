@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/problem"
 	"github.com/pinpointgw/pinpoint/internal/router"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
@@ -32,6 +33,22 @@ type Snapshot struct {
 	idHeader    string
 	logCalls    bool
 	redactQuery bool
+	// access holds the directory, authenticators and policies.
+	access *access
+}
+
+// Directory resolves the snapshot's consumers, tenants and keys.
+func (s *Snapshot) Directory() *identity.Directory { return s.access.dir }
+
+// discard releases what a snapshot that will never be published started:
+// its fresh upstreams and its authenticators' background work.
+func discard(s *Snapshot, fresh []*upstream.Upstream) {
+	for _, u := range fresh {
+		u.Close()
+	}
+	if s != nil {
+		s.access.close()
+	}
 }
 
 // compile builds a snapshot from a validated config. Upstreams whose
@@ -39,13 +56,16 @@ type Snapshot struct {
 // pools, health state and circuit breakers survive reloads. The returned
 // fresh list holds the upstreams this snapshot created (to start on publish,
 // or to close when the snapshot is discarded).
-func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapshot, fresh []*upstream.Upstream, err error) {
+func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh []*upstream.Upstream, err error) {
+	o := upstream.Options{Logger: gw.Logger}
+	var acc *access
 	defer func() {
 		if err != nil {
 			for _, u := range fresh {
 				u.Close()
 			}
 			fresh = nil
+			acc.close()
 		}
 	}()
 	var errs config.Errors
@@ -111,6 +131,10 @@ func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapsho
 		s.upstreams[uc.Name], s.upstreamCfg[uc.Name] = u, uc
 	}
 
+	acc, aerrs := compileAccess(cfg, gw.Identities, gw)
+	errs = append(errs, aerrs...)
+	s.access = acc
+
 	table := make([]router.Route[*Route], 0, len(cfg.Routes))
 	for i := range cfg.Routes {
 		rc := &cfg.Routes[i]
@@ -118,6 +142,15 @@ func compile(cfg *config.Config, prev *Snapshot, o upstream.Options) (s *Snapsho
 		if rerr != nil {
 			fail(fmt.Sprintf("routes[%d]", i), "%v", rerr)
 			continue
+		}
+		if acc != nil {
+			stages, serrs := acc.routeStages(cfg, i, routeLimits[i].MaxBodyBytes)
+			errs = append(errs, serrs...)
+			rt.stages = stages
+			if rc.CORS != nil {
+				rt.forward.Response = rt.forward.Response.WithRemoved(corsHeaders)
+				rt.cors = true
+			}
 		}
 		table = append(table, router.Route[*Route]{Hosts: rc.Hosts, Paths: rc.Paths, Methods: rc.Methods, Value: rt})
 	}
@@ -142,6 +175,7 @@ func release(old, next *Snapshot) {
 			u.Close()
 		}
 	}
+	old.access.close()
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -74,14 +74,14 @@ func (s *Stage) Handle(x *pipeline.Exchange) pipeline.Decision {
 			if d.Rule == "" {
 				d.Rule = s.rules[i]
 			}
-			return pipeline.Deny(d)
+			return pipeline.Deny(s.challenged(d))
 		}
 		if d := s.complete(x); d != nil {
 			d.Rule = s.rules[i]
 			if c := m.Challenge(); c != "" {
 				d.Header = http.Header{"Www-Authenticate": {c}}
 			}
-			return pipeline.Deny(d)
+			return pipeline.Deny(s.challenged(d))
 		}
 		x.Record(pipeline.Step{Stage: stageName, Outcome: pipeline.OutcomePass, Rule: s.rules[i], Note: x.Identity.CredentialID})
 		return pipeline.Continue()
@@ -91,8 +91,8 @@ func (s *Stage) Handle(x *pipeline.Exchange) pipeline.Decision {
 		return pipeline.Continue()
 	}
 	if s.certOnly {
-		return pipeline.Deny(&pipeline.Denial{Code: "authn.client_cert_missing",
-			Reason: "the connection presented no verified client certificate"})
+		return pipeline.Deny(s.challenged(&pipeline.Denial{Code: "authn.client_cert_missing",
+			Reason: "the connection presented no verified client certificate"}))
 	}
 	return pipeline.Deny(&pipeline.Denial{
 		Code:   "authn.credential_missing",
@@ -100,6 +100,28 @@ func (s *Stage) Handle(x *pipeline.Exchange) pipeline.Decision {
 		Header: http.Header{"Www-Authenticate": s.challenges},
 		Reason: "no authenticator of the route found a credential: " + strings.Join(s.rules, ", "),
 	})
+}
+
+// clientCertChallenge is offered by routes whose only method is mtls, so
+// that their 401s carry WWW-Authenticate too (RFC 9110 §11.6.1); HTTP has
+// no registered scheme for TLS client certificates.
+const clientCertChallenge = `ClientCertificate realm="pinpoint"`
+
+// challenged makes sure a 401 carries a WWW-Authenticate challenge: the
+// method's own, else the route's.
+func (s *Stage) challenged(d *pipeline.Denial) *pipeline.Denial {
+	if c, ok := problem.Lookup(d.Code); !ok || c.Status != http.StatusUnauthorized || len(d.Header["Www-Authenticate"]) > 0 {
+		return d
+	}
+	if d.Header == nil {
+		d.Header = http.Header{}
+	}
+	if len(s.challenges) > 0 {
+		d.Header["Www-Authenticate"] = s.challenges
+	} else {
+		d.Header["Www-Authenticate"] = []string{clientCertChallenge}
+	}
+	return d
 }
 
 // complete fills the consumer part of the identity from the directory.

@@ -1,0 +1,222 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/identity"
+	"github.com/pinpointgw/pinpoint/internal/pipeline"
+	"github.com/pinpointgw/pinpoint/internal/stage/authn"
+	"github.com/pinpointgw/pinpoint/internal/stage/authn/basic"
+	"github.com/pinpointgw/pinpoint/internal/stage/authn/hmac"
+	"github.com/pinpointgw/pinpoint/internal/stage/authn/introspect"
+	"github.com/pinpointgw/pinpoint/internal/stage/authn/jwt"
+	"github.com/pinpointgw/pinpoint/internal/stage/authn/mtls"
+	"github.com/pinpointgw/pinpoint/internal/stage/authz"
+	"github.com/pinpointgw/pinpoint/internal/stage/consumer"
+	"github.com/pinpointgw/pinpoint/internal/stage/cors"
+	"github.com/pinpointgw/pinpoint/internal/stage/csrf"
+	"github.com/pinpointgw/pinpoint/internal/stage/ip"
+)
+
+// access is the identity-and-access part of a snapshot, compiled once per
+// revision: the directory, the authenticators, the policies and the
+// gateway-wide IP list. Routes build their stages from it.
+type access struct {
+	dir            *identity.Directory
+	authenticators map[string]authn.Method
+	policies       *authz.Policies
+	globalIP       *ip.List
+	// closers stop the background work of authenticators (JWKS refresh).
+	closers []interface{ Close() }
+}
+
+// close stops what the access part started.
+func (a *access) close() {
+	if a == nil {
+		return
+	}
+	for _, c := range a.closers {
+		c.Close()
+	}
+}
+
+// compileAccess builds the access part; errors are positioned in cfg.
+func compileAccess(cfg *config.Config, live *identity.Registry, o Options) (*access, config.Errors) {
+	var errs config.Errors
+	a := &access{authenticators: map[string]authn.Method{}}
+	declared, err := identity.Compile(cfg)
+	errs = append(errs, cfg.BlockErrors("", err)...)
+	if declared == nil {
+		declared = &identity.Declared{}
+	}
+	a.dir = &identity.Directory{Declared: declared, Live: live}
+	errs = append(errs, checkIdentities(cfg, a.dir)...)
+
+	for i, ac := range cfg.Authenticators {
+		m, err := newAuthenticator(ac, cfg.Gateway.Environment, o)
+		if err != nil {
+			errs = append(errs, cfg.BlockErrors(fmt.Sprintf("authenticators[%d].%s", i, ac.Type), err)...)
+			continue
+		}
+		a.authenticators[ac.Name] = m
+		if c, ok := m.(interface{ Close() }); ok {
+			a.closers = append(a.closers, c)
+		}
+	}
+	a.policies, err = authz.CompilePolicies(cfg.Policies)
+	errs = append(errs, cfg.BlockErrors("policies", err)...)
+	a.globalIP, err = ip.Compile(cfg.Gateway.IP)
+	errs = append(errs, cfg.BlockErrors("gateway.ip", err)...)
+	if len(errs) > 0 {
+		a.close()
+		return nil, errs
+	}
+	return a, nil
+}
+
+// checkIdentities refuses declarations that would shadow run-time objects,
+// unknown tenants and bad password hashes.
+func checkIdentities(cfg *config.Config, dir *identity.Directory) config.Errors {
+	var errs config.Errors
+	live := dir.Live
+	for i, t := range cfg.Tenants {
+		if live != nil && live.Tenant(t.ID) != nil {
+			errs = append(errs, cfg.Errorf(fmt.Sprintf("tenants[%d].id", i),
+				"tenant %q already exists in the store (created at run time); delete it there (pinpoint tenants delete %s) or choose another id", t.ID, t.ID))
+		}
+	}
+	for i, c := range cfg.Consumers {
+		path := fmt.Sprintf("consumers[%d]", i)
+		if live != nil && live.Consumer(c.ID) != nil {
+			errs = append(errs, cfg.Errorf(path+".id",
+				"consumer %q already exists in the store (created at run time); delete it there (pinpoint consumers delete %s) or choose another id", c.ID, c.ID))
+		}
+		if c.Tenant != "" && dir.Tenant(c.Tenant) == nil {
+			errs = append(errs, cfg.Errorf(path+".tenant", "unknown tenant %q: declare it under tenants or create it with pinpoint tenants create", c.Tenant))
+		}
+		for j, k := range c.APIKeys {
+			if live != nil && k.ID != "" && live.Key(k.ID) != nil {
+				errs = append(errs, cfg.Errorf(fmt.Sprintf("%s.api_keys[%d].id", path, j), "key id %q is already used by a key issued at run time", k.ID))
+			}
+		}
+		for j, b := range c.Basic {
+			if err := basic.ValidateHash(b.PasswordHash); err != nil && b.PasswordHash != "" {
+				errs = append(errs, cfg.Errorf(fmt.Sprintf("%s.basic[%d].password_hash", path, j), "%v", err))
+			}
+		}
+	}
+	return errs
+}
+
+// newAuthenticator builds one configured authenticator.
+func newAuthenticator(ac config.Authenticator, env string, o Options) (authn.Method, error) {
+	switch ac.Type {
+	case "api_key":
+		return authn.NewAPIKey(ac.Name, ac.APIKey, env), nil
+	case "jwt":
+		return jwt.New(ac.Name, ac.JWT, jwt.Options{HTTPClient: o.HTTPClient, Logger: o.Logger})
+	case "introspection":
+		return introspect.New(ac.Name, ac.Introspection, introspect.Options{HTTPClient: o.HTTPClient, Logger: o.Logger})
+	case "basic":
+		c := ac.Basic
+		if c == nil {
+			c = &config.BasicAuth{}
+		}
+		return basic.New(ac.Name, c)
+	case "hmac":
+		c := ac.HMAC
+		if c == nil {
+			c = &config.HMACAuth{}
+		}
+		return hmac.New(ac.Name, c, hmac.Options{})
+	case "mtls":
+		return mtls.New(ac.Name), nil
+	}
+	return nil, errors.New("unknown authenticator type " + ac.Type)
+}
+
+// routeStages builds a route's access stages in pipeline order:
+// ip, cors, authn, consumer, authz, csrf.
+func (a *access) routeStages(cfg *config.Config, i int, limits int64) ([]pipeline.Stage, config.Errors) {
+	rc := &cfg.Routes[i]
+	path := fmt.Sprintf("routes[%d]", i)
+	var (
+		stages []pipeline.Stage
+		errs   config.Errors
+	)
+	list, err := ip.Compile(rc.IP)
+	errs = append(errs, cfg.BlockErrors(path+".ip", err)...)
+	if s := ip.New(a.globalIP, list); s != nil {
+		stages = append(stages, s)
+	}
+
+	var methods []authn.Method
+	keyHeader := ""
+	if rc.Auth != nil {
+		for _, name := range rc.Auth.Methods {
+			m := a.authenticators[name]
+			if m == nil {
+				continue // reported by validation
+			}
+			methods = append(methods, m)
+			if k, ok := m.(*authn.APIKey); ok && keyHeader == "" {
+				keyHeader = k.Header()
+			}
+		}
+	}
+	if rc.CORS != nil {
+		s, err := cors.New(rc.CORS, rc.Methods, keyHeader)
+		if err != nil {
+			errs = append(errs, cfg.BlockErrors(path+".cors", err)...)
+		} else {
+			stages = append(stages, s)
+		}
+	}
+	challenge := ""
+	if rc.Auth != nil {
+		an := authn.New(methods, a.dir, rc.Auth.Optional)
+		stages = append(stages, an, consumer.New(a.dir))
+		if ch := an.Challenges(); len(ch) > 0 {
+			challenge = ch[0]
+		}
+	}
+	if rc.Authorize != nil {
+		s, err := authz.New(rc.Authorize, a.policies, authz.Route{
+			Name: rc.Name, Version: rc.Version, Params: rc.Params(),
+			Challenge: challenge, MaxBodyBytes: limits,
+		})
+		if err != nil {
+			errs = append(errs, cfg.BlockErrors(path+".authorize", err)...)
+		} else {
+			stages = append(stages, s)
+		}
+	}
+	if rc.CSRF != nil {
+		s, err := csrf.New(rc.CSRF)
+		if err != nil {
+			errs = append(errs, cfg.BlockErrors(path+".csrf", err)...)
+		} else {
+			stages = append(stages, s)
+		}
+	}
+	return stages, errs
+}
+
+// corsHeaders are removed from upstream answers on routes where the
+// gateway answers CORS itself, so the browser never sees two values.
+var corsHeaders = []string{
+	"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
+	"Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
+}
+
+// writeAnswer writes a stage's bodiless answer (a CORS preflight).
+func writeAnswer(w http.ResponseWriter, a *pipeline.Answer) {
+	h := w.Header()
+	for k, v := range a.Header {
+		h[k] = v
+	}
+	w.WriteHeader(a.Status)
+}
