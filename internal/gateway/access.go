@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/identity"
@@ -27,26 +28,51 @@ import (
 type access struct {
 	dir            *identity.Directory
 	authenticators map[string]authn.Method
-	policies       *authz.Policies
-	globalIP       *ip.List
-	// closers stop the background work of authenticators (JWKS refresh).
-	closers []interface{ Close() }
+	// authCfg is each authenticator's configuration, to reuse unchanged
+	// ones (and their JWKS and introspection caches) across revisions.
+	authCfg  map[string]config.Authenticator
+	policies *authz.Policies
+	globalIP *ip.List
+	// fresh are the authenticators this revision created.
+	fresh []authn.Method
 }
 
-// close stops what the access part started.
-func (a *access) close() {
-	if a == nil {
-		return
-	}
-	for _, c := range a.closers {
+// closeAuthenticator stops an authenticator's background work (JWKS
+// refresh, introspection calls), if it has any.
+func closeAuthenticator(m authn.Method) {
+	if c, ok := m.(interface{ Close() }); ok {
 		c.Close()
 	}
 }
 
+// close stops the authenticators this access part created; for a snapshot
+// that is never published.
+func (a *access) close() {
+	if a == nil {
+		return
+	}
+	for _, m := range a.fresh {
+		closeAuthenticator(m)
+	}
+}
+
+// retire stops the authenticators of a replaced snapshot that next does
+// not reuse.
+func (a *access) retire(next *access) {
+	if a == nil {
+		return
+	}
+	for name, m := range a.authenticators {
+		if next == nil || next.authenticators[name] != m {
+			closeAuthenticator(m)
+		}
+	}
+}
+
 // compileAccess builds the access part; errors are positioned in cfg.
-func compileAccess(cfg *config.Config, live *identity.Registry, o Options) (*access, config.Errors) {
+func compileAccess(cfg *config.Config, prev *access, live *identity.Registry, o Options) (*access, config.Errors) {
 	var errs config.Errors
-	a := &access{authenticators: map[string]authn.Method{}}
+	a := &access{authenticators: map[string]authn.Method{}, authCfg: map[string]config.Authenticator{}}
 	declared, err := identity.Compile(cfg)
 	errs = append(errs, cfg.BlockErrors("", err)...)
 	if declared == nil {
@@ -56,15 +82,20 @@ func compileAccess(cfg *config.Config, live *identity.Registry, o Options) (*acc
 	errs = append(errs, checkIdentities(cfg, a.dir)...)
 
 	for i, ac := range cfg.Authenticators {
+		if prev != nil && ac.Type != "api_key" {
+			// api_key methods carry the environment; they are cheap to rebuild.
+			if old, ok := prev.authenticators[ac.Name]; ok && reflect.DeepEqual(prev.authCfg[ac.Name], ac) {
+				a.authenticators[ac.Name], a.authCfg[ac.Name] = old, ac
+				continue
+			}
+		}
 		m, err := newAuthenticator(ac, cfg.Gateway.Environment, o)
 		if err != nil {
 			errs = append(errs, cfg.BlockErrors(fmt.Sprintf("authenticators[%d].%s", i, ac.Type), err)...)
 			continue
 		}
-		a.authenticators[ac.Name] = m
-		if c, ok := m.(interface{ Close() }); ok {
-			a.closers = append(a.closers, c)
-		}
+		a.authenticators[ac.Name], a.authCfg[ac.Name] = m, ac
+		a.fresh = append(a.fresh, m)
 	}
 	a.policies, err = authz.CompilePolicies(cfg.Policies)
 	errs = append(errs, cfg.BlockErrors("policies", err)...)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
@@ -68,12 +69,7 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	t0 := time.Now()
 	m, n, res := snap.routes.Match(x.Host, x.Request.Method, x.Path, x.Params[:])
 	if res == router.MethodNotAllowed && cors.IsPreflight(x.Request) {
-		// A preflight asks about the method it names, not about OPTIONS:
-		// route it like that request, if a route answers CORS for it.
-		pm, pn, pres := snap.routes.Match(x.Host, x.Request.Header.Get("Access-Control-Request-Method"), x.Path, x.Params[:])
-		if pres == router.Matched && pm.Value.cors {
-			m, n, res = pm, pn, pres
-		}
+		m, n, res = snap.routePreflight(x, m, n, res)
 	}
 	x.NParams = n
 	switch res {
@@ -248,4 +244,29 @@ func upstreamLabel(status int) string {
 		return "upstream.error"
 	}
 	return ""
+}
+
+// routePreflight routes a CORS preflight that no route matches with method
+// OPTIONS. A preflight asks about the method it names, so it goes to the
+// route that would serve that method, if that route answers CORS; failing
+// that, to the first CORS route of the path (whose cors stage then refuses
+// the method with cors.method_not_allowed rather than a bare 405).
+func (s *Snapshot) routePreflight(x *pipeline.Exchange, m router.Match[*Route], n int, res router.Result) (router.Match[*Route], int, router.Result) {
+	try := func(method string) bool {
+		pm, pn, pres := s.routes.Match(x.Host, method, x.Path, x.Params[:])
+		if pres == router.Matched && pm.Value.cors {
+			m, n, res = pm, pn, pres
+			return true
+		}
+		return false
+	}
+	if try(x.Request.Header.Get("Access-Control-Request-Method")) {
+		return m, n, res
+	}
+	for method := range strings.SplitSeq(m.Allow, ", ") {
+		if method != http.MethodOptions && try(method) {
+			break
+		}
+	}
+	return m, n, res
 }

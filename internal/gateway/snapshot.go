@@ -131,7 +131,11 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		s.upstreams[uc.Name], s.upstreamCfg[uc.Name] = u, uc
 	}
 
-	acc, aerrs := compileAccess(cfg, gw.Identities, gw)
+	var prevAccess *access
+	if prev != nil {
+		prevAccess = prev.access
+	}
+	acc, aerrs := compileAccess(cfg, prevAccess, gw.Identities, gw)
 	errs = append(errs, aerrs...)
 	s.access = acc
 
@@ -175,7 +179,11 @@ func release(old, next *Snapshot) {
 			u.Close()
 		}
 	}
-	old.access.close()
+	var nextAccess *access
+	if next != nil {
+		nextAccess = next.access
+	}
+	old.access.retire(nextAccess)
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
