@@ -226,12 +226,11 @@ func (m *APIKey) ambiguous(found string) *pipeline.Denial {
 // deny builds a 401 with the challenge that fits where the key came from:
 // RFC 6750 invalid_token for bearer tokens, the APIKey scheme otherwise.
 func (m *APIKey) deny(bearer bool, code string, params map[string]string, reason string) *pipeline.Denial {
-	ch := m.challenge
 	if bearer {
-		ch = credential.Bearer("", "invalid_token", titleOf(code))
+		return credential.BearerRefusal(code, m.rule, params, reason)
 	}
 	return &pipeline.Denial{Code: code, Rule: m.rule, Params: params, Reason: reason,
-		Header: http.Header{"Www-Authenticate": {ch}}}
+		Header: http.Header{"Www-Authenticate": {m.challenge}}}
 }
 
 func rfc3339(n int64) string { return time.Unix(0, n).UTC().Format(time.RFC3339) }

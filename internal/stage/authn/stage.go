@@ -182,11 +182,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-// titleOf is the catalog title of code, a client-safe error_description.
-func titleOf(code string) string {
-	if c, ok := problem.Lookup(code); ok {
-		return c.Title
-	}
-	return ""
-}

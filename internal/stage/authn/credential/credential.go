@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pinpointgw/pinpoint/internal/pipeline"
+	"github.com/pinpointgw/pinpoint/internal/problem"
 )
 
 // DefaultRealm is the realm of challenges when an authenticator sets none.
@@ -120,4 +123,42 @@ func Display(s string, max int) string {
 		s = s[:max] + "…"
 	}
 	return s
+}
+
+// IDPRetryAfter is the Retry-After, in seconds, of authn.idp_unavailable:
+// the identity provider is down, the caller should come back soon.
+const IDPRetryAfter = "5"
+
+// BearerRefusal builds the denial of a bearer token with the headers its
+// code needs: RFC 6750 `Bearer error="invalid_token"` with the code's
+// catalog title as error_description for 401s (client-safe, and never
+// varying with the token), Retry-After for authn.idp_unavailable.
+func BearerRefusal(code, rule string, params map[string]string, reason string) *pipeline.Denial {
+	d := &pipeline.Denial{Code: code, Rule: rule, Params: params, Reason: reason}
+	c, ok := problem.Lookup(code)
+	switch {
+	case ok && c.Status == http.StatusServiceUnavailable:
+		d.Header = http.Header{"Retry-After": {IDPRetryAfter}}
+	case ok:
+		d.Header = http.Header{"Www-Authenticate": {Bearer("", "invalid_token", c.Title)}}
+	}
+	return d
+}
+
+// StringList reads a claim holding a space-separated string ("a b c", the
+// RFC 8693 scope form) or an array of strings. Other values yield nil.
+func StringList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return strings.Fields(v)
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
+
+	"github.com/pinpointgw/pinpoint/internal/stage/authn/credential"
 )
 
 // answer is one introspection response (RFC 7662 §2.2), decoded once and
@@ -54,7 +55,7 @@ func parseAnswer(body []byte, consumerClaim, scopeClaim string) (*answer, error)
 		}
 	}
 	a.consumer, _ = doc[consumerClaim].(string)
-	a.scopes = stringList(doc[scopeClaim])
+	a.scopes = credential.StringList(doc[scopeClaim])
 	return a, nil
 }
 
@@ -70,21 +71,4 @@ func numericDate(doc map[string]any, name string) (time.Time, error) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), nil
-}
-
-// stringList reads a space-separated string or an array of strings.
-func stringList(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return strings.Fields(v)
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			if s, ok := e.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }

@@ -46,7 +46,7 @@ func (m *Method) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (fo
 	}
 	var groups []string
 	if m.s.groupsClaim != "" {
-		groups = stringList(claims[m.s.groupsClaim])
+		groups = credential.StringList(claims[m.s.groupsClaim])
 	}
 	x.Identity = pipeline.Identity{
 		Authenticated: true,
@@ -55,7 +55,7 @@ func (m *Method) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (fo
 		CredentialID:  credentialID(claims),
 		Bearer:        true,
 		ConsumerID:    consumerID,
-		Scopes:        stringList(claims[m.s.scopeClaim]),
+		Scopes:        credential.StringList(claims[m.s.scopeClaim]),
 		Groups:        groups,
 		Claims:        claims,
 		ExpiresAt:     expires,
@@ -116,22 +116,4 @@ func claimString(v any) string {
 		}
 	}
 	return ""
-}
-
-// stringList reads a claim holding a space-separated string ("a b c", RFC
-// 8693 scope) or an array of strings. Other values yield nil.
-func stringList(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return strings.Fields(v)
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			if s, ok := e.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }

@@ -1,10 +1,7 @@
 package jwt
 
 import (
-	"net/http"
-
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
-	"github.com/pinpointgw/pinpoint/internal/problem"
 	"github.com/pinpointgw/pinpoint/internal/stage/authn/credential"
 )
 
@@ -23,37 +20,11 @@ const (
 	codeIDPUnavailable  = "authn.idp_unavailable"
 )
 
-// retryAfter is the Retry-After of authn.idp_unavailable, in seconds: long
-// enough for a background JWKS retry, short enough not to strand callers.
-const retryAfter = "5"
-
-// challenges holds the RFC 6750 invalid_token challenge of every 401 code,
-// built once: error_description is the catalog title, which is client-safe
-// and never varies with the token.
-var challenges = func() map[string]string {
-	m := map[string]string{}
-	for _, code := range []string{codeMalformed, codeInvalid, codeAlgorithm, codeExpired,
-		codeNotYetValid, codeIssuer, codeAudience, codeUnknownKID, codeClaimMissing, codeConsumerUnknown} {
-		title := code
-		if c, ok := problem.Lookup(code); ok {
-			title = c.Title
-		}
-		m[code] = credential.Bearer(credential.DefaultRealm, "invalid_token", title)
-	}
-	return m
-}()
-
 // challenge is the bare challenge offered when no credential was found.
 var challenge = credential.Bearer(credential.DefaultRealm, "", "")
 
 // deny builds a refusal of m. reason is operator-only and is prefixed with
 // the authenticator's name; params must be client-safe.
 func (m *Method) deny(code string, params map[string]string, reason string) *pipeline.Denial {
-	d := &pipeline.Denial{Code: code, Rule: m.rule, Params: params, Reason: m.reasonPrefix + reason}
-	if code == codeIDPUnavailable {
-		d.Header = http.Header{"Retry-After": {retryAfter}}
-	} else {
-		d.Header = http.Header{"Www-Authenticate": {challenges[code]}}
-	}
-	return d
+	return credential.BearerRefusal(code, m.rule, params, m.reasonPrefix+reason)
 }
