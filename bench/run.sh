@@ -2,8 +2,9 @@
 # Pinpoint load benchmark: Pinpoint against a direct connection, a bare Go
 # ReverseProxy, nginx and Caddy, all on 127.0.0.1. See bench/README.md.
 #
-#   bench/run.sh                                # about 5 minutes
+#   bench/run.sh                                # about 6 minutes
 #   DURATION=10s CONNS=64 THREADS=2 bench/run.sh
+#   S2=0 bench/run.sh                           # without scenario S2
 #
 # Results (raw wrk/loadgen output, logs, table.md) go to bench/results/<UTC time>/.
 set -euo pipefail
@@ -15,6 +16,9 @@ WARMUP=${WARMUP:-2s}          # unmeasured load before each measurement
 CONNS=${CONNS:-64}            # concurrent keep-alive connections of the load
 THREADS=${THREADS:-2}         # wrk threads
 PINPOINT_BIN=${PINPOINT_BIN:-} # a prebuilt gateway to measure instead of building ./cmd/pinpoint
+S2=${S2:-1}                   # 0 skips S2 (API keys of 100 consumers, authorize, ip, cors)
+S2_KEYS=100                   # consumers in S2, one key each
+S2_ORIGIN=https://app.example.com
 
 BIN=bench/.bin
 OUT=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
@@ -184,12 +188,14 @@ pick_port() {
 	echo "$p"
 }
 
-# wait_ok URL PID: waits up to 30s for URL to answer 200, failing early if PID exits.
+# wait_ok URL PID [CURL ARGS...]: waits up to 30s for URL to answer 200,
+# failing early if PID exits.
 wait_ok() {
 	local url=$1 pid=$2 i
+	shift 2
 	for ((i = 0; i < 300; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 1
-		[[ $(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 1 "$url" || true) == 200 ]] && return 0
+		[[ $(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 1 "$@" "$url" || true) == 200 ]] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -200,18 +206,22 @@ declare -A RPS P50 P99 ERRS CPU0 CPU1 NOTE
 # Per constant-rate run: LG[NAME.key] from loadgen's output, plus NAME.cpu1.
 declare -A LG
 
-# measure NAME URL: warms up URL, then measures it with wrk into raw/wrk-NAME.txt.
+# measure NAME URL [SCRIPT ARGS...]: warms up URL, then measures it with wrk
+# into raw/wrk-NAME.txt; with SCRIPT, wrk runs that Lua script with ARGS.
 measure() {
-	local name=$1 url=$2 f=$OUT/raw/wrk-$1.txt c0 c1
-	log "$name: warm-up $WARMUP, then wrk -t$THREADS -c$CONNS -d$DURATION $url"
-	if ! run_fg "${ON_LOAD_CPU[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >"$f" 2>&1; then
+	local name=$1 url=$2 f=$OUT/raw/wrk-$1.txt c0 c1 target
+	shift 2
+	target=("$url")
+	if (($#)); then target=(-s "$1" "$url" -- "${@:2}"); fi
+	log "$name: warm-up $WARMUP, then wrk -t$THREADS -c$CONNS -d$DURATION${1:+ -s $1} $url"
+	if ! run_fg "${ON_LOAD_CPU[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${target[@]}" >"$f" 2>&1; then
 		NOTE[$name]="wrk failed (see raw/wrk-$name.txt)"
 		log "$name: ${NOTE[$name]}"
 		return 0
 	fi
 	c0=$(cpu_ticks 0)
 	c1=$(cpu_ticks 1)
-	if ! run_fg "${ON_LOAD_CPU[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$f" 2>&1; then
+	if ! run_fg "${ON_LOAD_CPU[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${target[@]}" >"$f" 2>&1; then
 		NOTE[$name]="wrk failed (see raw/wrk-$name.txt)"
 		log "$name: ${NOTE[$name]}"
 		return 0
@@ -267,10 +277,11 @@ set_rate() {
 # ---------------------------------------------------------------- build
 install_tools
 
-log "building backend, bareproxy, loadgen"
+log "building backend, bareproxy, loadgen, keygen"
 go build -o "$BIN/backend" ./bench/backend
 go build -o "$BIN/bareproxy" ./bench/bareproxy
 go build -o "$BIN/loadgen" ./bench/loadgen
+go build -o "$BIN/keygen" ./bench/keygen
 PINPOINT=$BIN/pinpoint
 if [[ -n $PINPOINT_BIN ]]; then
 	PINPOINT=$PINPOINT_BIN
@@ -282,8 +293,10 @@ else
 		log "pinpoint does not build (see $OUT/logs/build-pinpoint.log); its rows are skipped"
 		NOTE[S1]="gateway did not build"
 		NOTE[S1L]="gateway did not build"
+		NOTE[S2]="gateway did not build"
 	fi
 fi
+if [[ $S2 == 0 ]]; then NOTE[S2]="S2=0"; fi
 
 {
 	echo "date: $(date -u +%FT%TZ)"
@@ -296,7 +309,7 @@ fi
 	if command -v caddy >/dev/null; then echo "caddy: $(caddy version 2>&1 | head -1)"; fi
 	if [[ -n $PINPOINT ]]; then echo "pinpoint: $PINPOINT"; fi
 	echo "load average before: $LOAD_BEFORE"
-	echo "DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS THREADS=$THREADS pinned=$PINNED"
+	echo "DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS THREADS=$THREADS S2=$S2 pinned=$PINNED"
 } >"$OUT/environment.txt"
 
 # ---------------------------------------------------------------- backend (S0)
@@ -309,9 +322,14 @@ if ! wait_ok "$BACKEND" "$STARTED"; then
 fi
 measure S0 "$BACKEND"
 
-# ---------------------------------------------------------------- pinpoint (S1, S1L)
-# pinpoint_config CALL_LOG PORT ADMIN_PORT: the benchmark's gateway config.
+# ---------------------------------------------------------------- pinpoint (S1, S1L, S2)
+# pinpoint_config CALL_LOG PORT ADMIN_PORT [KEYS]: the benchmark's gateway
+# config. With KEYS (bench/keygen output: id, sha256, key a line) the route is
+# S2's: API-key auth over one consumer a line, each key with scope
+# orders:read, authorize, an ip allow list and cors. Only the ids and hashes
+# go into the config.
 pinpoint_config() {
+	local keys=${4:-} id sum n=0
 	cat <<EOF
 version: 1
 gateway:
@@ -328,6 +346,29 @@ routes:
   - name: bench
     paths: ["/*"]
     upstream: backend
+EOF
+	if [[ -n $keys ]]; then
+		cat <<EOF
+    auth:
+      methods: [bench-keys]
+    authorize:
+      scopes: [orders:read]
+    ip:
+      allow: ["127.0.0.0/8", "::1"]
+    cors:
+      allow_origins: ["$S2_ORIGIN"]
+authenticators:
+  - name: bench-keys
+    type: api_key
+consumers:
+EOF
+		while read -r id sum _; do
+			n=$((n + 1))
+			printf '  - id: bench-%03d\n    api_keys:\n      - id: %s\n        sha256: %s\n        scopes: [orders:read]\n' \
+				"$n" "$id" "$sum"
+		done <"$keys"
+	fi
+	cat <<EOF
 upstreams:
   - name: backend
     targets:
@@ -335,6 +376,48 @@ upstreams:
     pool:
       max_idle_per_target: $CONNS
 EOF
+}
+
+# s2_keys DIR: makes S2's keys with bench/keygen: DIR/keys (S2_KEYS lines of
+# id, sha256 and key), DIR/key-header (curl headers with the first key and
+# the Origin, for the readiness check) and DIR/wrong-key-header (the first
+# key's id with a secret that is not its own). The keys stay in the temporary
+# directory; results get only their ids and hashes.
+s2_keys() {
+	local d=$1 id sum key extra
+	(
+		umask 077
+		"$BIN/keygen" -n "$((S2_KEYS + 1))" >"$d/all-keys"
+		head -n "$S2_KEYS" "$d/all-keys" >"$d/keys"
+		read -r id sum key <"$d/keys"
+		read -r _ _ extra < <(tail -n 1 "$d/all-keys")
+		printf 'X-API-Key: %s\nOrigin: %s\n' "$key" "$S2_ORIGIN" >"$d/key-header"
+		printf 'X-API-Key: %s_%s\nOrigin: %s\n' "${key%_*}" "${extra##*_}" "$S2_ORIGIN" >"$d/wrong-key-header"
+	)
+}
+
+# s2_checks NAME PORT: shows that S2's route really runs its stages (a fast
+# S2 that skipped auth would mean nothing): the answers with a key, without
+# one, with a wrong secret and to a preflight, into logs/NAME-checks.txt and
+# CHECK[...]. Only status codes and the CORS header are kept.
+declare -A CHECK
+s2_checks() {
+	local name=$1 url=http://127.0.0.1:$2/ d=$WORK/$1
+	local c=(curl -s -o /dev/null --noproxy '*' --max-time 5)
+	CHECK[key]=$("${c[@]}" -w '%{http_code}' -H @"$d/key-header" "$url" || true)
+	CHECK[acao]=$("${c[@]}" -D - -H @"$d/key-header" "$url" |
+		awk -F': *' 'tolower($1) == "access-control-allow-origin" { sub(/\r$/, "", $2); print $2 }' || true)
+	CHECK[nokey]=$("${c[@]}" -w '%{http_code}' -H "Origin: $S2_ORIGIN" "$url" || true)
+	CHECK[wrong]=$("${c[@]}" -w '%{http_code}' -H @"$d/wrong-key-header" "$url" || true)
+	CHECK[preflight]=$("${c[@]}" -w '%{http_code}' -X OPTIONS -H "Origin: $S2_ORIGIN" \
+		-H 'Access-Control-Request-Method: GET' -H 'Access-Control-Request-Headers: X-API-Key' "$url" || true)
+	{
+		echo "GET / with a key and Origin: ${CHECK[key]}, Access-Control-Allow-Origin: ${CHECK[acao]:-(none)}"
+		echo "GET / without a key: ${CHECK[nokey]}"
+		echo "GET / with a configured key id and a wrong secret: ${CHECK[wrong]}"
+		echo "OPTIONS / preflight from $S2_ORIGIN: ${CHECK[preflight]}"
+	} >"$OUT/logs/$name-checks.txt"
+	log "$name: checks: with key ${CHECK[key]} (Access-Control-Allow-Origin ${CHECK[acao]:-none}), no key ${CHECK[nokey]}, wrong secret ${CHECK[wrong]}, preflight ${CHECK[preflight]}"
 }
 
 # scrape_metrics NAME ADMIN_PORT: keeps the gateway's request and call-log
@@ -356,21 +439,28 @@ scrape_metrics() {
 	done
 }
 
-# run_pinpoint NAME CALL_LOG: starts the gateway and measures it; S1 also
-# fixes RATE and gets the constant-rate run.
+# run_pinpoint NAME CALL_LOG [KEYS]: starts the gateway and measures it; S1
+# also fixes RATE and gets the constant-rate run. With KEYS (made by s2_keys
+# in $WORK/NAME) it is S2: the access stages are on and wrk sends the keys in
+# turn (bench/s2.lua).
 run_pinpoint() {
-	local name=$1 call_log=$2 port admin pid
+	local name=$1 call_log=$2 keys=${3:-} port admin pid ready=() load=()
 	port=$(pick_port 18080)
 	admin=$(pick_port 18090)
 	mkdir -p "$WORK/$name/data"
-	pinpoint_config "$call_log" "$port" "$admin" >"$WORK/$name/pinpoint.yaml"
+	if [[ -n $keys ]]; then
+		ready=(-H @"$WORK/$name/key-header")
+		load=(bench/s2.lua "$keys" "$S2_ORIGIN")
+	fi
+	pinpoint_config "$call_log" "$port" "$admin" "$keys" >"$WORK/$name/pinpoint.yaml"
 	cp "$WORK/$name/pinpoint.yaml" "$OUT/logs/pinpoint-$name.yaml"
 	GOMAXPROCS=1 start "pinpoint-$name" "${ON_PROXY_CPU[@]}" "$PINPOINT" serve \
 		--config "$WORK/$name/pinpoint.yaml" --data-dir "$WORK/$name/data"
 	pid=$STARTED
 	# Ready when the route answers 200 through the proxy, which is what is measured.
-	if wait_ok "http://127.0.0.1:$port/" "$pid"; then
-		measure "$name" "http://127.0.0.1:$port/"
+	if wait_ok "http://127.0.0.1:$port/" "$pid" "${ready[@]}"; then
+		if [[ -n $keys ]]; then s2_checks "$name" "$port"; fi
+		measure "$name" "http://127.0.0.1:$port/" "${load[@]}"
 		if [[ $name == S1 ]]; then
 			set_rate S1
 			loadgen S1 "http://127.0.0.1:$port/"
@@ -390,6 +480,11 @@ run_pinpoint() {
 if [[ -n $PINPOINT ]]; then
 	run_pinpoint S1 false
 	run_pinpoint S1L true
+	if [[ $S2 != 0 ]]; then
+		mkdir -p "$WORK/S2"
+		s2_keys "$WORK/S2"
+		run_pinpoint S2 false "$WORK/S2/keys"
+	fi
 fi
 
 # ---------------------------------------------------------------- bare ReverseProxy
@@ -506,6 +601,7 @@ ratio() {
 added() { awk -v a="${LG[$1.$2]}" -v b="${LG[S0.$2]}" 'BEGIN { printf "%+.3f", a - b }'; }
 
 ROWS=("S0:S0 direct to backend" "S1:S1 pinpoint, call log off" "S1L:S1L pinpoint, call log on (SQLite)"
+	"S2:S2 pinpoint, API key ($S2_KEYS consumers) + authorize + ip + cors"
 	"bare:bare httputil.ReverseProxy" "nginx:nginx proxy_pass, keepalive" "caddy:caddy reverse_proxy")
 
 {
@@ -542,6 +638,24 @@ ROWS=("S0:S0 direct to backend" "S1:S1 pinpoint, call log off" "S1L:S1L pinpoint
 		fi
 	else
 		echo "Call-log overhead: not measured (needs S1 and S1L)."
+	fi
+	echo
+	if [[ -n ${RPS[S2]:-} && -n ${RPS[S1]:-} ]]; then
+		awk -v a="${RPS[S2]}" -v b="${RPS[S1]}" 'BEGIN {
+			r = a / b
+			printf "Access stages (S2/S1 req/s): %.0f / %.0f = %.2f (target ≥ 0.90: %s)\n", a, b, r, r >= 0.9 ? "met" : "NOT met" }'
+		if [[ ${ERRS[S2]} != 0 || ${ERRS[S1]} != 0 ]]; then
+			echo
+			echo "S1 had ${ERRS[S1]} and S2 ${ERRS[S2]} errors (non-2xx or socket): a row with errors is not a valid measurement, nor is this ratio."
+		fi
+		if [[ -n ${CHECK[key]:-} ]]; then
+			echo
+			echo "S2's route before the measurement: with a key and Origin ${CHECK[key]}" \
+				"(Access-Control-Allow-Origin: ${CHECK[acao]:-none}), without a key ${CHECK[nokey]}," \
+				"with a wrong secret ${CHECK[wrong]}, preflight ${CHECK[preflight]}."
+		fi
+	else
+		echo "Access-stage cost: not measured (needs S1 and S2)."
 	fi
 	echo
 	echo "## Added latency at half of Pinpoint's maximum throughput (loadgen, $CONNS connections, $DURATION)"

@@ -247,28 +247,14 @@ func (v *validator) consumers(cs []Consumer) {
 		}
 		for j, b := range c.Basic {
 			bp := index(join(path, "basic"), j)
-			switch {
-			case b.Username == "":
-				v.required(join(bp, "username"), "the user name")
-			case users[b.Username] != "":
-				v.fail(join(bp, "username"), fmt.Sprintf("user name %q is used twice (first at line %d)", b.Username, v.d.at(users[b.Username]).line))
-			default:
-				users[b.Username] = join(bp, "username")
-			}
+			v.uniqueValue(join(bp, "username"), b.Username, "user name", "the user name", users)
 			if b.PasswordHash == "" {
 				v.required(join(bp, "password_hash"), `an argon2id or bcrypt hash ("$argon2id$v=19$…" or "$2b$12$…")`)
 			}
 		}
 		for j, h := range c.HMACKeys {
 			hp := index(join(path, "hmac_keys"), j)
-			switch {
-			case h.ID == "":
-				v.required(join(hp, "id"), "the keyId clients sign with")
-			case hmacs[h.ID] != "":
-				v.fail(join(hp, "id"), fmt.Sprintf("HMAC key id %q is used twice (first at line %d)", h.ID, v.d.at(hmacs[h.ID]).line))
-			default:
-				hmacs[h.ID] = join(hp, "id")
-			}
+			v.uniqueValue(join(hp, "id"), h.ID, "HMAC key id", "the keyId clients sign with", hmacs)
 			if h.Secret == "" {
 				v.required(join(hp, "secret"), `the shared secret as "${ENV_NAME}"`)
 			}
@@ -285,6 +271,19 @@ func (v *validator) consumers(cs []Consumer) {
 				}
 			}
 		}
+	}
+}
+
+// uniqueValue requires value at path, unique across the document; seen
+// maps values to the path of their first use.
+func (v *validator) uniqueValue(path, value, what, hint string, seen map[string]string) {
+	switch {
+	case value == "":
+		v.required(path, hint)
+	case seen[value] != "":
+		v.fail(path, fmt.Sprintf("%s %q is used twice (first at line %d)", what, value, v.d.at(seen[value]).line))
+	default:
+		seen[value] = path
 	}
 }
 
