@@ -40,7 +40,8 @@ With -o json each record is one JSON object per line.`,
   pinpoint logs --code authz.scope_missing --route orders --follow
 
   # One request
-  pinpoint logs --request-id 01JD3F...`,
+  pinpoint logs --request-id 01JD3F...
+  pinpoint logs --consumer orders-app --status 4xx`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := c.checkCallFilter(&f); err != nil {
@@ -56,6 +57,7 @@ With -o json each record is one JSON object per line.`,
 	fl.StringVar(&f.Since, "since", "", "age (15m, 2h, 7d) or RFC 3339 time")
 	fl.IntVar(&f.Limit, "limit", 50, "how many of the newest matching records to print (1-10000)")
 	fl.StringVar(&f.RequestID, "request-id", "", "one request's id")
+	fl.StringVar(&f.Consumer, "consumer", "", "only requests of this consumer")
 	fl.BoolVarP(&follow, "follow", "F", false, "keep printing new records until interrupted")
 	return cmd
 }

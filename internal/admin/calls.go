@@ -82,6 +82,7 @@ func (h *handler) getCall(w http.ResponseWriter, r *http.Request) {
 //	route=orders         route name
 //	request_id=...       one request
 //	since=15m | 2026-01-02T15:04:05Z
+//	consumer=ID          records of one consumer
 //	after=SEQ            records with a greater sequence number (following)
 //	limit=100            1..10000
 //	order=asc | desc     by sequence number; default desc (newest first)
@@ -90,6 +91,7 @@ func parseCallQuery(get func(string) string, now time.Time) (store.CallQuery, er
 		Code:      get("code"),
 		Route:     get("route"),
 		RequestID: get("request_id"),
+		Consumer:  get("consumer"),
 	}
 	if s := get("status"); s != "" {
 		var err error

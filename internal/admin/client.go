@@ -153,6 +153,8 @@ type CallFilter struct {
 	Route string
 	// RequestID selects one request.
 	RequestID string
+	// Consumer selects the requests of one consumer.
+	Consumer string
 	// Since is an RFC 3339 time or an age such as "15m" or "7d".
 	Since string
 	// After returns only records with a greater sequence number.
@@ -166,7 +168,7 @@ type CallFilter struct {
 // Calls queries the call log.
 func (c *Client) Calls(ctx context.Context, f CallFilter) ([]store.Call, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": f.Status, "code": f.Code, "route": f.Route, "request_id": f.RequestID, "since": f.Since} {
+	for k, v := range map[string]string{"status": f.Status, "code": f.Code, "route": f.Route, "request_id": f.RequestID, "since": f.Since, "consumer": f.Consumer} {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -195,4 +195,21 @@ func runIdentities(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("DeleteAPIKeysOf = %v, %v", ids, err)
 		}
 	})
+
+	t.Run("CallsKeepTheCaller", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		calls := []store.Call{
+			{Time: base, RequestID: "r1", Method: "GET", Path: "/a", Status: 200, ConsumerID: "orders-app", CredentialID: "pp_live_abcdabcdabcd"},
+			{Time: base, RequestID: "r2", Method: "GET", Path: "/a", Status: 401, Code: "authn.key_unknown"},
+			{Time: base, RequestID: "r3", Method: "GET", Path: "/a", Status: 403, ConsumerID: "orders-app", Code: "authz.scope_missing"},
+		}
+		if err := s.InsertCalls(ctx(t), calls); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.QueryCalls(ctx(t), store.CallQuery{Consumer: "orders-app"})
+		if err != nil || len(got) != 2 || got[0].RequestID != "r3" || got[1].CredentialID != "pp_live_abcdabcdabcd" {
+			t.Errorf("QueryCalls(consumer) = %+v, %v", got, err)
+		}
+	})
 }
