@@ -679,3 +679,57 @@ func TestUnchangedAuthenticatorsSurviveReloads(t *testing.T) {
 		t.Fatalf("after reload: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestReportOnlyRulesTraceAndCountButAllow: a report_only authorize block
+// and IP list let the request through, and the call log and metrics show
+// what they would have refused.
+func TestReportOnlyRulesTraceAndCountButAllow(t *testing.T) {
+	t.Parallel()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	defer backend.Close()
+	key, sha := accessKey("live", "rprt0000rprt")
+	h := newHarness(t, fmt.Sprintf(`version: 1
+authenticators:
+  - {name: keys, type: api_key}
+consumers:
+  - id: app
+    api_keys: [{id: rprt0000rprt, sha256: %s, scopes: [read]}]
+routes:
+  - name: trial
+    paths: ["/trial"]
+    upstream: u
+    ip: {allow: ["10.0.0.0/8"], mode: report_only}
+    auth: {methods: [keys]}
+    authorize: {scopes: [write], mode: report_only}
+upstreams:
+  - name: u
+    targets: [{url: %q}]
+`, sha, backend.URL))
+	resp, body := h.do("GET", "/trial", map[string]string{"X-API-Key": key}, "")
+	if resp.StatusCode != 200 || body != "ok" || resp.Header.Get("Pinpoint-Code") != "" {
+		t.Fatalf("report_only refused: %d %s %v", resp.StatusCode, body, resp.Header)
+	}
+	f := &accessFixture{harness: h}
+	call := f.waitCall(t, resp.Header.Get("X-Request-Id"))
+	trace := string(call.Trace)
+	for _, want := range []string{`"outcome":"would_deny","code":"ip.not_allowed"`, `"outcome":"would_deny","code":"authz.scope_missing"`} {
+		if !strings.Contains(trace, want) {
+			t.Errorf("trace lacks %s: %s", want, trace)
+		}
+	}
+	mfs, err := h.g.o.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := 0
+	for _, mf := range mfs {
+		if mf.GetName() == "pinpoint_would_deny_total" {
+			for _, m := range mf.GetMetric() {
+				counted += int(m.GetCounter().GetValue())
+			}
+		}
+	}
+	if counted != 2 {
+		t.Errorf("pinpoint_would_deny_total = %d, want 2", counted)
+	}
+}

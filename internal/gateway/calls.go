@@ -9,8 +9,9 @@ import (
 )
 
 // callRecord builds the call-log record of a finished request. Refused and
-// failed requests keep their full decision trace; successful ones keep none.
-func (g *Gateway) callRecord(st *state, snap *Snapshot, status int, code, layer string, total time.Duration) store.Call {
+// failed requests, and requests a report_only rule would have refused, keep
+// their full decision trace; other successful ones keep none.
+func (g *Gateway) callRecord(st *state, snap *Snapshot, status int, code, layer string, total time.Duration, wouldDeny bool) store.Call {
 	x, rw := &st.x, &st.rw
 	r := x.Request
 	path := x.Path
@@ -49,7 +50,7 @@ func (g *Gateway) callRecord(st *state, snap *Snapshot, status int, code, layer 
 	if r.ContentLength > 0 {
 		c.BytesIn = r.ContentLength
 	}
-	if st.code != "" || status >= 500 || status == statusClientClosed {
+	if st.code != "" || status >= 500 || status == statusClientClosed || wouldDeny {
 		if b, err := json.Marshal(x.Trace); err == nil {
 			c.Trace = b
 		}

@@ -217,8 +217,15 @@ func (g *Gateway) finish(st *state, snap *Snapshot) {
 		route = noRoute
 	}
 	g.o.Metrics.ObserveRequest(route, status, code, total, x.UpstreamLatency)
+	wouldDeny := false
+	for i := range x.Trace {
+		if s := &x.Trace[i]; s.Outcome == pipeline.OutcomeWouldDeny {
+			g.o.Metrics.WouldDeny(route, s.Stage, s.Code)
+			wouldDeny = true
+		}
+	}
 	if calls := g.calls.Load(); calls != nil && (snap == nil || snap.logCalls) {
-		calls.Log(g.callRecord(st, snap, status, code, layer, total))
+		calls.Log(g.callRecord(st, snap, status, code, layer, total, wouldDeny))
 	}
 	st.code, st.layer, st.stage = "", "", ""
 	st.forward = upstream.Forward{}

@@ -22,6 +22,7 @@ type Metrics struct {
 	reloads         *prometheus.CounterVec
 	revision        prometheus.Gauge
 	inFlight        prometheus.Gauge
+	wouldDeny       *prometheus.CounterVec
 }
 
 // New creates and registers the collectors, plus Go runtime and process metrics.
@@ -54,8 +55,12 @@ func New() *Metrics {
 			Name: "pinpoint_requests_in_flight",
 			Help: "Requests being handled right now.",
 		}),
+		wouldDeny: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pinpoint_would_deny_total",
+			Help: "Refusals a report_only rule would have made (the request went on), by route, stage and reason code.",
+		}, []string{"route", "stage", "code"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.upstreamLatency, m.reloads, m.revision, m.inFlight,
+	m.Registry.MustRegister(m.requests, m.duration, m.upstreamLatency, m.reloads, m.revision, m.inFlight, m.wouldDeny,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -88,6 +93,11 @@ func (m *Metrics) ObserveRequest(route string, status int, code string, total, u
 	if upstream > 0 {
 		m.upstreamLatency.WithLabelValues(route).Observe(upstream.Seconds())
 	}
+}
+
+// WouldDeny counts a refusal a report_only rule would have made.
+func (m *Metrics) WouldDeny(route, stage, code string) {
+	m.wouldDeny.WithLabelValues(route, stage, code).Inc()
 }
 
 // InFlight tracks requests being handled.
