@@ -543,7 +543,7 @@ func TestAccessRefusalsAreExplainedAndSafe(t *testing.T) {
 	}
 	// Every code of these families has a case here, except
 	// authn.client_cert_unknown, which needs a TLS listener with client
-	// certificates and is covered end to end in internal/stage/authn/mtls.
+	// certificates: TestMTLSListenerIdentifiesConsumers covers it.
 	for _, c := range problem.All() {
 		switch problem.Family(c.Code) {
 		case "ip", "cors", "authn", "consumer", "tenant", "authz", "csrf":
