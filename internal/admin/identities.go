@@ -15,12 +15,20 @@ import (
 // maxJSONBody bounds the JSON bodies of identity requests.
 const maxJSONBody = 1 << 20
 
-// readJSON decodes a JSON request body strictly (unknown fields are
-// errors) into v, answering 400 itself when it cannot.
+// readJSON decodes a JSON request body strictly (unknown fields and data
+// after the object are errors) into v, answering 400 itself when it
+// cannot. An empty body is an empty object.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		return true
+	}
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("unexpected data after the JSON object")
+	}
+	if err != nil {
 		badRequest(w, r, "the body is not the expected JSON object: "+truncate(err.Error(), 200))
 		return false
 	}

@@ -163,12 +163,12 @@ func (s *Service) DeleteTenant(ctx context.Context, id string) error {
 		return err
 	}
 	if len(members) > 0 {
-		return fmt.Errorf("tenant %s still has %d consumer(s), e.g. %s: %w", id, len(members), members[0].ID, store.ErrExists)
+		return fmt.Errorf("Tenant %s still has %d consumer(s), e.g. %s: %w", id, len(members), members[0].ID, store.ErrExists)
 	}
 	if d := s.declared(); d != nil {
 		for _, c := range d.Consumers {
 			if c.TenantID == id {
-				return fmt.Errorf("tenant %s still has the declared consumer %s: %w", id, c.ID, store.ErrExists)
+				return fmt.Errorf("Tenant %s still has the declared consumer %s: %w", id, c.ID, store.ErrExists)
 			}
 		}
 	}
@@ -220,17 +220,19 @@ func (s *Service) DeleteConsumer(ctx context.Context, id string) error {
 	if d := s.declared(); d != nil && d.Consumers[id] != nil {
 		return &DeclaredError{What: "consumer " + id}
 	}
-	keys, err := s.Store.ListAPIKeys(ctx, store.KeyQuery{ConsumerID: id, Limit: 10000})
-	if err != nil {
-		return err
-	}
 	if err := s.Store.DeleteConsumer(ctx, id); err != nil {
 		return err
 	}
 	s.Live.DeleteConsumer(id)
-	for _, k := range keys {
-		s.Live.DeleteKey(k.ID)
-	}
+	// Sweep the registry rather than list the keys first: a listing is
+	// capped at one page (10000), and a key left live would authenticate
+	// again for a consumer later created with the same id.
+	s.Live.Keys(func(k *Key) bool {
+		if k.ConsumerID == id {
+			s.Live.DeleteKey(k.ID())
+		}
+		return true
+	})
 	return nil
 }
 
@@ -330,6 +332,11 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration)
 	sum := HashKey(secret)
 	next := store.APIKey{ID: newID, Env: cur.Env, ConsumerID: cur.ConsumerID, Name: cur.Name,
 		Hash: hex.EncodeToString(sum[:]), Scopes: cur.Scopes, NotBefore: cur.NotBefore}
+	if !cur.ExpiresAt.IsZero() {
+		// The replacement lives as long as the old key was meant to,
+		// counted from now.
+		next.ExpiresAt = now.Add(cur.ExpiresAt.Sub(cur.CreatedAt))
+	}
 	old, created, err = s.Store.RotateAPIKey(ctx, id, now.Add(grace), next)
 	if err != nil {
 		return "", old, created, err

@@ -358,7 +358,7 @@ var catalog = []Code{
 		Doc:    "When `pinpoint serve --config FILE` runs, the file owns the configuration and admin-API applies or rollbacks would be overwritten by the next reload, so they are refused."},
 	{Code: "admin.conflict", Status: 409, Stage: "admin", Title: "Conflict",
 		Detail: "{reason}",
-		Hint:   "Choose another identifier, or update the existing object.",
+		Hint:   "Look at the object's current state (GET it); if its identifier is taken, choose another.",
 		Doc:    "The object already exists (or its state does not allow the operation, e.g. revoking a revoked key)."},
 	{Code: "admin.declared_in_config", Status: 409, Stage: "admin", Title: "Object declared in the configuration",
 		Detail: "{what} is declared in the configuration ({source}); change it there.",

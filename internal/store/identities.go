@@ -17,8 +17,8 @@ type Tenant struct {
 	// SuspendedReason is operator-only; SuspendedCategory is what callers see.
 	SuspendedReason   string    `json:"suspended_reason,omitempty"`
 	SuspendedCategory string    `json:"suspended_category,omitempty"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	CreatedAt         time.Time `json:"created_at,omitzero"`
+	UpdatedAt         time.Time `json:"updated_at,omitzero"`
 }
 
 // Consumer is a client of the APIs, as stored.
@@ -31,8 +31,8 @@ type Consumer struct {
 	Status            string            `json:"status"`
 	SuspendedReason   string            `json:"suspended_reason,omitempty"`
 	SuspendedCategory string            `json:"suspended_category,omitempty"`
-	CreatedAt         time.Time         `json:"created_at"`
-	UpdatedAt         time.Time         `json:"updated_at"`
+	CreatedAt         time.Time         `json:"created_at,omitzero"`
+	UpdatedAt         time.Time         `json:"updated_at,omitzero"`
 }
 
 // APIKey is an issued API key. Only the SHA-256 of the whole key is kept;
@@ -54,7 +54,7 @@ type APIKey struct {
 	RevokedReason string    `json:"revoked_reason,omitempty"`
 	// ReplacedBy is the id of the key that replaced this one by rotation.
 	ReplacedBy string    `json:"replaced_by,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
