@@ -925,3 +925,18 @@ func TestDeleteConsumerRemovesEveryLiveKey(t *testing.T) {
 		t.Errorf("%d keys of the deleted consumer are still live", got)
 	}
 }
+
+func TestIdentityBodies(t *testing.T) {
+	t.Parallel()
+	f := newIdentityFixture(t, nil)
+	wantProblem(t, f.call(t, "POST", "/admin/tenants", `{"id":"a"} {"id":"b"}`), 400, "admin.bad_request")
+	if got := f.call(t, "GET", "/admin/tenants/b", nil); got.status != 404 {
+		t.Errorf("the second object of a body was applied: %d", got.status)
+	}
+	decodeAs[identity.TenantRecord](t, f.call(t, "POST", "/admin/tenants", `{"id":"a"}`), 201)
+	// suspend takes optional fields only: an empty body is {}.
+	got := decodeAs[identity.TenantRecord](t, f.call(t, "POST", "/admin/tenants/a/suspend", ""), 200)
+	if got.Status != "suspended" || got.SuspendedCategory != "administrative" {
+		t.Errorf("suspend with an empty body = %+v", got)
+	}
+}

@@ -215,3 +215,25 @@ func BenchmarkRegistryMillionKeys(b *testing.B) {
 	b.ReportMetric(heap/n, "heap-B/key")
 	runtime.KeepAlive(r)
 }
+
+func TestRotatedKeyKeepsItsLifetime(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	svc := &Service{Store: st, Live: NewRegistry(), Env: func() string { return "live" }, Now: func() time.Time { return now }}
+	if _, err := svc.PutConsumer(t.Context(), store.Consumer{ID: "app"}, true); err != nil {
+		t.Fatal(err)
+	}
+	_, k, err := svc.CreateKey(t.Context(), NewKey{ConsumerID: "app", ExpiresAt: now.Add(90 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(80 * 24 * time.Hour)
+	_, _, created, err := svc.RotateKey(t.Context(), k.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if life := created.ExpiresAt.Sub(now); life != 90*24*time.Hour {
+		t.Errorf("replacement expires %v after the rotation, want 90 days", life)
+	}
+}

@@ -266,7 +266,7 @@ func (s *Service) CreateKey(ctx context.Context, nk NewKey) (secret string, k st
 		sum := HashKey(secret)
 		k = store.APIKey{
 			ID: id, Env: env, ConsumerID: nk.ConsumerID, Name: nk.Name, Hash: hex.EncodeToString(sum[:]),
-			Scopes: nk.Scopes, NotBefore: nk.NotBefore, ExpiresAt: nk.ExpiresAt,
+			Scopes: nk.Scopes, NotBefore: nk.NotBefore, ExpiresAt: nk.ExpiresAt, CreatedAt: s.now(),
 		}
 		if d := s.declared(); d != nil && d.Keys[id] != nil {
 			continue
@@ -331,7 +331,7 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration)
 	secret, newID := GenerateKey(cur.Env)
 	sum := HashKey(secret)
 	next := store.APIKey{ID: newID, Env: cur.Env, ConsumerID: cur.ConsumerID, Name: cur.Name,
-		Hash: hex.EncodeToString(sum[:]), Scopes: cur.Scopes, NotBefore: cur.NotBefore}
+		Hash: hex.EncodeToString(sum[:]), Scopes: cur.Scopes, NotBefore: cur.NotBefore, CreatedAt: now}
 	if !cur.ExpiresAt.IsZero() {
 		// The replacement lives as long as the old key was meant to,
 		// counted from now.
