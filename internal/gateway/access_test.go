@@ -733,3 +733,41 @@ upstreams:
 		t.Errorf("pinpoint_would_deny_total = %d, want 2", counted)
 	}
 }
+
+// TestPolicyThatDoesNotCompileRejectsTheRevision: a CEL error is reported
+// with the file, line and field of the expression, and nothing changes.
+func TestPolicyThatDoesNotCompileRejectsTheRevision(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "")
+	doc := `version: 1
+authenticators:
+  - {name: keys, type: api_key}
+policies:
+  - name: typo
+    expression: consumer.grups.exists(g, g == "x")
+  - name: not-bool
+    expression: request.method
+routes:
+  - name: r
+    paths: [/r]
+    upstream: u
+    auth: {methods: [keys]}
+    authorize: {policies: [typo, not-bool]}
+upstreams:
+  - name: u
+    targets: [{url: "http://127.0.0.1:1"}]
+`
+	_, err := h.g.apply(context.Background(), applyReq(doc))
+	if err == nil {
+		t.Fatal("a revision with broken policies was applied")
+	}
+	msg := err.Error()
+	for _, want := range []string{"test.yaml:6:17: policies[0].expression:", "grups", "test.yaml:8:17: policies[1].expression:", "bool"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if h.g.Current() != nil {
+		t.Error("a snapshot was published")
+	}
+}
