@@ -108,8 +108,10 @@ apt_update_once() {
 	as_root apt-get update >>"$OUT/logs/apt.log" 2>&1
 }
 
-# packaged NAME: true when Debian has a candidate version of NAME.
-packaged() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+# packaged NAME: true when Debian has a candidate version of NAME. Not grep -q:
+# it would exit at the match, apt-cache would die of SIGPIPE, and pipefail
+# would make the answer false.
+packaged() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null; }
 
 apt_install() {
 	log "apt-get install -y $*"
@@ -406,7 +408,7 @@ s2_checks() {
 	local c=(curl -s -o /dev/null --noproxy '*' --max-time 5)
 	CHECK[key]=$("${c[@]}" -w '%{http_code}' -H @"$d/key-header" "$url" || true)
 	CHECK[acao]=$("${c[@]}" -D - -H @"$d/key-header" "$url" |
-		awk -F': *' 'tolower($1) == "access-control-allow-origin" { sub(/\r$/, "", $2); print $2 }' || true)
+		awk 'tolower($1) == "access-control-allow-origin:" { sub(/\r$/, "", $2); print $2 }' || true)
 	CHECK[nokey]=$("${c[@]}" -w '%{http_code}' -H "Origin: $S2_ORIGIN" "$url" || true)
 	CHECK[wrong]=$("${c[@]}" -w '%{http_code}' -H @"$d/wrong-key-header" "$url" || true)
 	CHECK[preflight]=$("${c[@]}" -w '%{http_code}' -X OPTIONS -H "Origin: $S2_ORIGIN" \
