@@ -48,7 +48,7 @@ type CORS struct {
 	// Content-Type, Authorization, X-Request-Id and the API key header.
 	AllowHeaders []string `yaml:"allow_headers"`
 	// ExposeHeaders the browser script may read. Default: X-Request-Id,
-	// Pinpoint-Code, Pinpoint-Layer, Retry-After and the RateLimit headers.
+	// Pinpoint-Code, Pinpoint-Layer and Retry-After.
 	ExposeHeaders []string `yaml:"expose_headers"`
 	// AllowCredentials lets browsers send cookies and HTTP auth. Default false.
 	AllowCredentials bool `yaml:"allow_credentials"`
@@ -190,6 +190,11 @@ type APIKeyAuth struct {
 	// Query names a query parameter the key may be sent in. Default: none
 	// (keys in URLs end up in logs and browser history; opt in knowingly).
 	Query string `yaml:"query"`
+	// Forward sends the key on to the upstream. Default false: the key is
+	// the gateway's credential, so it is removed from the request (header,
+	// bearer token or query parameter) once verified, and never reaches
+	// backend logs.
+	Forward bool `yaml:"forward"`
 }
 
 // JWTAuth verifies JSON Web Tokens sent as "Authorization: Bearer <jwt>".

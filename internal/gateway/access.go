@@ -69,7 +69,8 @@ func (a *access) retire(next *access) {
 	}
 }
 
-// compileAccess builds the access part; errors are positioned in cfg.
+// compileAccess builds the access part; errors are positioned in cfg. On
+// errors the caller must close the result.
 func compileAccess(cfg *config.Config, prev *access, live *identity.Registry, o Options) (*access, config.Errors) {
 	var errs config.Errors
 	a := &access{authenticators: map[string]authn.Method{}, authCfg: map[string]config.Authenticator{}}
@@ -101,11 +102,9 @@ func compileAccess(cfg *config.Config, prev *access, live *identity.Registry, o 
 	errs = append(errs, cfg.BlockErrors("policies", err)...)
 	a.globalIP, err = ip.Compile(cfg.Gateway.IP)
 	errs = append(errs, cfg.BlockErrors("gateway.ip", err)...)
-	if len(errs) > 0 {
-		a.close()
-		return nil, errs
-	}
-	return a, nil
+	// Returned with its errors too, so that the routes' stages are still
+	// checked and every error reported at once; compile closes it.
+	return a, errs
 }
 
 // checkIdentities refuses declarations that would shadow run-time objects,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"reflect"
+	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/identity"
@@ -147,14 +148,12 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 			fail(fmt.Sprintf("routes[%d]", i), "%v", rerr)
 			continue
 		}
-		if acc != nil {
-			stages, serrs := acc.routeStages(cfg, i, routeLimits[i].MaxBodyBytes)
-			errs = append(errs, serrs...)
-			rt.stages = stages
-			if rc.CORS != nil {
-				rt.forward.Response = rt.forward.Response.WithRemoved(corsHeaders)
-				rt.cors = true
-			}
+		stages, serrs := acc.routeStages(cfg, i, routeLimits[i].MaxBodyBytes)
+		errs = append(errs, serrs...)
+		rt.stages = stages
+		if rc.CORS != nil {
+			rt.forward.Response = rt.forward.Response.WithRemoved(corsHeaders)
+			rt.cors = true
 		}
 		table = append(table, router.Route[*Route]{Hosts: rc.Hosts, Paths: rc.Paths, Methods: rc.Methods, Value: rt})
 	}
@@ -183,7 +182,23 @@ func release(old, next *Snapshot) {
 	if next != nil {
 		nextAccess = next.access
 	}
-	old.access.retire(nextAccess)
+	if next == nil {
+		old.access.retire(nil)
+		return
+	}
+	// Requests still running on old may be waiting on an authenticator
+	// (an introspection call): stop the retired ones only after the
+	// longest upstream timeout of old, when those requests are over.
+	time.AfterFunc(old.longestTimeout(), func() { old.access.retire(nextAccess) })
+}
+
+// longestTimeout is the longest route timeout of s (at least a second).
+func (s *Snapshot) longestTimeout() time.Duration {
+	d := time.Second
+	for _, r := range s.Config.Routes {
+		d = max(d, r.Timeout.Or(30*time.Second))
+	}
+	return d
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -28,6 +28,7 @@ type APIKey struct {
 	env       string
 	challenge string
 	rule      string
+	forward   bool
 }
 
 var _ Method = (*APIKey)(nil)
@@ -44,6 +45,7 @@ func NewAPIKey(name string, c *config.APIKeyAuth, env string) *APIKey {
 			m.bearer = *c.Bearer
 		}
 		m.query = c.Query
+		m.forward = c.Forward
 	}
 	m.challenge = credential.Challenge("APIKey", "header", m.header)
 	return m
@@ -131,6 +133,9 @@ func (m *APIKey) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (bo
 		return true, m.deny(bearer, "authn.key_expired", params, "key "+prefix+" expired at "+rfc3339(k.ExpiresAt))
 	}
 	k.Touch(now)
+	if !m.forward {
+		m.strip(r, where)
+	}
 	id := &x.Identity
 	id.Authenticated, id.Method, id.Authenticator = true, "api_key", m.name
 	id.CredentialID, id.Bearer = k.Prefix, bearer
@@ -176,6 +181,21 @@ func (m *APIKey) find(r *http.Request) (key string, where int, d *pipeline.Denia
 		}
 	}
 	return key, where, nil
+}
+
+// strip removes the verified key from the request, so the upstream never
+// sees the gateway's credential.
+func (m *APIKey) strip(r *http.Request, where int) {
+	switch where {
+	case inHeader:
+		delete(r.Header, m.header)
+	case inBearer:
+		delete(r.Header, "Authorization")
+	case inQuery:
+		q := r.URL.Query()
+		q.Del(m.query)
+		r.URL.RawQuery = q.Encode()
+	}
 }
 
 // queryKey returns the first query value that looks like a key and its

@@ -288,3 +288,36 @@ func FuzzAPIKeyAuthenticate(f *testing.F) {
 		}
 	})
 }
+
+// Regression: the gateway's API key must not reach the upstream (or its
+// logs) unless the authenticator sets forward.
+func TestVerifiedKeyIsRemovedBeforeTheUpstream(t *testing.T) {
+	t.Parallel()
+	dir := testDirectory(t)
+	run := func(m *APIKey, r *http.Request) *http.Request {
+		s := New([]Method{m}, dir, false)
+		if d := s.Handle(&pipeline.Exchange{Request: r, Start: testNow}); d.Denied() {
+			t.Fatalf("refused: %s", d.Denial.Code)
+		}
+		return r
+	}
+	r := httptest.NewRequest("GET", "/x?a=1", nil)
+	r.Header.Set("X-API-Key", testKeys["good"])
+	if run(NewAPIKey("k", nil, "live"), r).Header.Get("X-API-Key") != "" {
+		t.Error("header key forwarded")
+	}
+	r = httptest.NewRequest("GET", "/x", nil)
+	r.Header.Set("Authorization", "Bearer "+testKeys["good"])
+	if run(NewAPIKey("k", nil, "live"), r).Header.Get("Authorization") != "" {
+		t.Error("bearer key forwarded")
+	}
+	r = httptest.NewRequest("GET", "/x?a=1&key="+testKeys["good"], nil)
+	if q := run(NewAPIKey("k", &config.APIKeyAuth{Query: "key"}, "live"), r).URL.RawQuery; q != "a=1" {
+		t.Errorf("query after stripping = %q", q)
+	}
+	r = httptest.NewRequest("GET", "/x", nil)
+	r.Header.Set("X-API-Key", testKeys["good"])
+	if run(NewAPIKey("k", &config.APIKeyAuth{Forward: true}, "live"), r).Header.Get("X-API-Key") == "" {
+		t.Error("forward: true dropped the key")
+	}
+}

@@ -13,10 +13,10 @@ import (
 var (
 	defaultMethods      = []string{"GET", "HEAD", "POST"}
 	defaultAllowHeaders = []string{"Accept", "Accept-Language", "Content-Language", "Content-Type", "Authorization", "X-Request-Id"}
-	// The RateLimit headers: RateLimit and RateLimit-Policy (IETF
-	// httpapi draft) and the older RateLimit-Limit/-Remaining/-Reset.
-	defaultExposeHeaders = []string{"X-Request-Id", "Pinpoint-Code", "Pinpoint-Layer", "Retry-After",
-		"RateLimit", "RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+	// defaultExposeHeaders are what a browser script needs to report a
+	// refusal or back off; every exposed name is sent on every answer, so
+	// the list is kept short.
+	defaultExposeHeaders = []string{"X-Request-Id", "Pinpoint-Code", "Pinpoint-Layer", "Retry-After"}
 )
 
 const defaultMaxAge = 10 * time.Minute
