@@ -143,8 +143,23 @@ only be changed there; tenants created here live in the store.`,
 			})
 		},
 	}
-	cmd.AddCommand(create, show, suspend, activate, del)
+	cmd.AddCommand(listCmd(cmd), create, show, suspend, activate, del)
 	return cmd
+}
+
+// listCmd is "NOUN list": the same listing as the bare NOUN command, with
+// the same flags, for those who type it.
+func listCmd(parent *cobra.Command) *cobra.Command {
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "The same listing as '" + parent.Name() + "' alone",
+		Long:    parent.Long,
+		Example: parent.Example,
+		Args:    parent.Args,
+		RunE:    parent.RunE,
+	}
+	list.Flags().AddFlagSet(parent.Flags())
+	return list
 }
 
 func newConsumersCmd(c *cli) *cobra.Command {
@@ -294,7 +309,7 @@ The change applies to the next request.`,
 			})
 		},
 	}
-	cmd.AddCommand(create, update, show, suspend, activate, del)
+	cmd.AddCommand(listCmd(cmd), create, update, show, suspend, activate, del)
 	return cmd
 }
 

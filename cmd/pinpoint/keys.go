@@ -151,7 +151,7 @@ hint tells the caller to use the replacement. --grace 0s ends the old key now.`,
 		},
 	}
 	rotate.Flags().StringVar(&grace, "grace", "24h", "how long the old key keeps working")
-	cmd.AddCommand(create, show, revoke, rotate)
+	cmd.AddCommand(listCmd(cmd), create, show, revoke, rotate)
 	return cmd
 }
 
