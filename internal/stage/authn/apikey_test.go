@@ -3,7 +3,6 @@ package authn
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 // testKeys are whole keys by name; testDirectory declares them.
@@ -104,14 +104,8 @@ func expandKeys(s string) string {
 // api_key authenticator.
 func TestAPIKeyCases(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("testdata/apikey_cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []apiKeyCase
-	if err := yaml.Unmarshal(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/apikey_cases.yaml", &cases)
 	if len(cases) < 15 {
 		t.Fatalf("only %d cases decoded", len(cases))
 	}

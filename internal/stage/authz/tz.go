@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
 	// Time zone names in policies (getHours("Europe/Berlin")) must work in
 	// minimal containers without /usr/share/zoneinfo.
 	_ "time/tzdata"

@@ -13,6 +13,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 type decisionCase struct {
@@ -121,15 +122,9 @@ func checkDenial(t *testing.T, d pipeline.Decision, code string, status int) {
 	if !d.Denied() {
 		t.Fatalf("passed, want %s", code)
 	}
-	if d.Denial.Code != code {
-		t.Fatalf("code %s (%s), want %s", d.Denial.Code, d.Denial.Reason, code)
-	}
-	p := problem.New(d.Denial.Code, d.Denial.Params)
-	if status != 0 && p.Status != status {
-		t.Errorf("status %d, want %d", p.Status, status)
-	}
-	if d.Denial.Stage != "ip" || d.Denial.Rule == "" || d.Denial.Reason == "" {
-		t.Errorf("denial %+v: want stage ip, a rule and a reason", d.Denial)
+	stagetest.Denial(t, d.Denial, code, status)
+	if d.Denial.Stage != "ip" {
+		t.Errorf("denial %+v: want stage ip", d.Denial)
 	}
 	if len(d.Denial.Params) != 0 || len(d.Denial.Header) != 0 {
 		t.Errorf("params %v header %v: ip denials carry neither", d.Denial.Params, d.Denial.Header)
