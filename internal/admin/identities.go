@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -124,13 +125,9 @@ func (h *handler) putTenant(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &in) {
 		return
 	}
-	create := r.Method == http.MethodPost
-	if !create {
-		if in.ID != "" && in.ID != r.PathValue("id") {
-			badRequest(w, r, "the id in the body differs from the id in the path")
-			return
-		}
-		in.ID = r.PathValue("id")
+	create, ok := objectID(w, r, &in.ID)
+	if !ok {
+		return
 	}
 	t, err := h.Identities.PutTenant(r.Context(), store.Tenant{ID: in.ID, Name: in.Name, Status: in.Status,
 		SuspendedReason: in.SuspendedReason, SuspendedCategory: in.SuspendedCategory}, create)
@@ -140,33 +137,6 @@ func (h *handler) putTenant(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(r.Context(), "tenant written", "tenant", t.ID, "status", t.Status, "by", tokenName(r.Context()))
 	writeJSON(w, createdOr(create), identity.TenantRecord{Tenant: t, Source: identity.SourceStore})
-}
-
-func (h *handler) setTenantStatus(status string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var in StatusInput
-		if status == identity.StatusSuspended && !readJSON(w, r, &in) {
-			return
-		}
-		id := r.PathValue("id")
-		t, err := h.Identities.SetTenantStatus(r.Context(), id, status, in.Reason, in.Category)
-		if err != nil {
-			h.identityFailure(w, r, "Tenant "+truncate(id, 128), err)
-			return
-		}
-		h.log.InfoContext(r.Context(), "tenant status changed", "tenant", id, "status", status, "by", tokenName(r.Context()))
-		writeJSON(w, http.StatusOK, identity.TenantRecord{Tenant: t, Source: identity.SourceStore})
-	}
-}
-
-func (h *handler) deleteTenant(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if err := h.Identities.DeleteTenant(r.Context(), id); err != nil {
-		h.identityFailure(w, r, "Tenant "+truncate(id, 128), err)
-		return
-	}
-	h.log.InfoContext(r.Context(), "tenant deleted", "tenant", id, "by", tokenName(r.Context()))
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *handler) listConsumers(w http.ResponseWriter, r *http.Request) {
@@ -193,13 +163,9 @@ func (h *handler) putConsumer(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &in) {
 		return
 	}
-	create := r.Method == http.MethodPost
-	if !create {
-		if in.ID != "" && in.ID != r.PathValue("id") {
-			badRequest(w, r, "the id in the body differs from the id in the path")
-			return
-		}
-		in.ID = r.PathValue("id")
+	create, ok := objectID(w, r, &in.ID)
+	if !ok {
+		return
 	}
 	c, err := h.Identities.PutConsumer(r.Context(), store.Consumer{ID: in.ID, Name: in.Name, TenantID: in.Tenant,
 		Groups: in.Groups, Metadata: in.Metadata, Status: in.Status,
@@ -210,33 +176,6 @@ func (h *handler) putConsumer(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(r.Context(), "consumer written", "consumer", c.ID, "status", c.Status, "by", tokenName(r.Context()))
 	writeJSON(w, createdOr(create), identity.ConsumerRecord{Consumer: c, Source: identity.SourceStore})
-}
-
-func (h *handler) setConsumerStatus(status string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var in StatusInput
-		if status == identity.StatusSuspended && !readJSON(w, r, &in) {
-			return
-		}
-		id := r.PathValue("id")
-		c, err := h.Identities.SetConsumerStatus(r.Context(), id, status, in.Reason, in.Category)
-		if err != nil {
-			h.identityFailure(w, r, "Consumer "+truncate(id, 128), err)
-			return
-		}
-		h.log.InfoContext(r.Context(), "consumer status changed", "consumer", id, "status", status, "by", tokenName(r.Context()))
-		writeJSON(w, http.StatusOK, identity.ConsumerRecord{Consumer: c, Source: identity.SourceStore})
-	}
-}
-
-func (h *handler) deleteConsumer(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if err := h.Identities.DeleteConsumer(r.Context(), id); err != nil {
-		h.identityFailure(w, r, "Consumer "+truncate(id, 128), err)
-		return
-	}
-	h.log.InfoContext(r.Context(), "consumer deleted", "consumer", id, "by", tokenName(r.Context()))
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // KeyInput is the body of POST /admin/keys.
@@ -365,6 +304,52 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		Replaced: &identity.KeyRecord{APIKey: old, Source: identity.SourceStore}})
 }
 
+// objectID settles the id of a POST (create, id from the body) or PUT
+// (replace, id from the path; a different id in the body is refused).
+func objectID(w http.ResponseWriter, r *http.Request, id *string) (create, ok bool) {
+	if r.Method == http.MethodPost {
+		return true, true
+	}
+	if *id != "" && *id != r.PathValue("id") {
+		badRequest(w, r, "the id in the body differs from the id in the path")
+		return false, false
+	}
+	*id = r.PathValue("id")
+	return false, true
+}
+
+// statusHandler suspends (with the body's reason and category) or
+// activates the tenant or consumer named kind, through set.
+func (h *handler) statusHandler(kind, status string, set func(ctx context.Context, id, status, reason, category string) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in StatusInput
+		if status == identity.StatusSuspended && !readJSON(w, r, &in) {
+			return
+		}
+		id := r.PathValue("id")
+		rec, err := set(r.Context(), id, status, in.Reason, in.Category)
+		if err != nil {
+			h.identityFailure(w, r, capitalize(kind)+" "+truncate(id, 128), err)
+			return
+		}
+		h.log.InfoContext(r.Context(), kind+" status changed", kind, id, "status", status, "by", tokenName(r.Context()))
+		writeJSON(w, http.StatusOK, rec)
+	}
+}
+
+// deleteHandler deletes the tenant or consumer named kind, through del.
+func (h *handler) deleteHandler(kind string, del func(ctx context.Context, id string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if err := del(r.Context(), id); err != nil {
+			h.identityFailure(w, r, capitalize(kind)+" "+truncate(id, 128), err)
+			return
+		}
+		h.log.InfoContext(r.Context(), kind+" deleted", kind, id, "by", tokenName(r.Context()))
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
 func createdOr(create bool) int {
 	if create {
 		return http.StatusCreated
@@ -377,4 +362,14 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+func (h *handler) setTenantStatus(ctx context.Context, id, status, reason, category string) (any, error) {
+	t, err := h.Identities.SetTenantStatus(ctx, id, status, reason, category)
+	return identity.TenantRecord{Tenant: t, Source: identity.SourceStore}, err
+}
+
+func (h *handler) setConsumerStatus(ctx context.Context, id, status, reason, category string) (any, error) {
+	c, err := h.Identities.SetConsumerStatus(ctx, id, status, reason, category)
+	return identity.ConsumerRecord{Consumer: c, Source: identity.SourceStore}, err
 }
