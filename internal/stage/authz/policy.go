@@ -130,8 +130,18 @@ func CompilePolicies(ps []config.Policy) (*Policies, error) {
 	return out, nil
 }
 
+// compileMu serializes compiles on the shared environment: cel-go's
+// checker builds its error catalog lazily on the Env, and two concurrent
+// checks that hit an undeclared reference race on it (seen under -race
+// with cel-go v0.33.2). Compiles happen once per revision (and on
+// validation), so the lock costs nothing on the request path; programs
+// evaluate concurrently without it.
+var compileMu sync.Mutex
+
 // compileExpression parses, type-checks and plans one expression.
 func compileExpression(env *cel.Env, src string) (cel.Program, error) {
+	compileMu.Lock()
+	defer compileMu.Unlock()
 	ast, iss := env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		return nil, issuesError(iss)

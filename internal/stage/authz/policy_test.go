@@ -280,3 +280,33 @@ func TestZone(t *testing.T) {
 		}
 	}
 }
+
+// Regression: concurrent compiles (an apply next to a validation) raced
+// inside cel-go's shared checker environment: the first expression with an
+// undeclared variable builds an error catalog on the Env while another
+// compile clones its declarations for a comprehension. The race is only
+// there until the catalog exists, so this test catches it when it is the
+// first to compile a bad expression in the process (run it alone with
+// -race: go test -race -run TestConcurrentCompilesDoNotRace).
+func TestConcurrentCompilesDoNotRace(t *testing.T) {
+	t.Parallel()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if i%2 == 0 {
+					if _, err := CompilePolicies([]config.Policy{{Name: "bad", Expression: "nosuchvar == 1"}}); err == nil {
+						t.Error("an undeclared variable compiled")
+					}
+					continue
+				}
+				if _, err := CompilePolicies([]config.Policy{{Name: "ok", Expression: "[1, 2].exists(i, i == 2)"}}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
