@@ -12,15 +12,13 @@ import (
 	"net/netip"
 	"net/textproto"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 // testLimits are small enough that the corpus can cross them.
@@ -80,17 +78,8 @@ type decisionCase struct {
 // TestDecisions runs the request → decision corpus in testdata/decisions.yaml.
 func TestDecisions(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("testdata/decisions.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
 	var cases []decisionCase
-	if err := dec.Decode(&cases); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/decisions.yaml", &cases)
 	if len(cases) < 20 {
 		t.Fatalf("corpus has %d cases; expected the full file", len(cases))
 	}

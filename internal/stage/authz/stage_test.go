@@ -5,16 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 // testCase is one entry of testdata/cases.yaml.
@@ -153,17 +151,8 @@ func (tr testRequest) exchange(t *testing.T) *pipeline.Exchange {
 
 func loadCases(t *testing.T) []testCase {
 	t.Helper()
-	f, err := os.Open("testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
 	var cases []testCase
-	if err := dec.Decode(&cases); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/cases.yaml", &cases)
 	if len(cases) < 40 {
 		t.Fatalf("corpus has %d cases; expected the full file", len(cases))
 	}

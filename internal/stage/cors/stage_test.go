@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 type corpus struct {
@@ -68,17 +68,8 @@ func newRequest(method, scheme, host string, headers map[string]yamlList) *pipel
 // TestCases runs the decision corpus in testdata/cases.yaml.
 func TestCases(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
 	var c corpus
-	if err := dec.Decode(&c); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/cases.yaml", &c)
 	if len(c.Cases) < 30 {
 		t.Fatalf("corpus has %d cases; expected the full file", len(c.Cases))
 	}

@@ -2,16 +2,14 @@ package csrf
 
 import (
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 type corpus struct {
@@ -48,17 +46,8 @@ func exchange(method, host string, headers map[string]string) *pipeline.Exchange
 // TestCases runs the decision corpus in testdata/cases.yaml.
 func TestCases(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
 	var c corpus
-	if err := dec.Decode(&c); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/cases.yaml", &c)
 	if len(c.Cases) < 25 {
 		t.Fatalf("corpus has %d cases; expected the full file", len(c.Cases))
 	}

@@ -3,12 +3,9 @@ package ip
 import (
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
@@ -53,17 +50,8 @@ func exchange(clientIP string) *pipeline.Exchange {
 // TestCases runs the decision corpus in testdata/cases.yaml.
 func TestCases(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
 	var cases []decisionCase
-	if err := dec.Decode(&cases); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/cases.yaml", &cases)
 	if len(cases) < 20 {
 		t.Fatalf("corpus has %d cases; expected the full file", len(cases))
 	}

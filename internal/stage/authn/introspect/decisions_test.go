@@ -1,7 +1,6 @@
 package introspect
 
 import (
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 type decisionCase struct {
@@ -47,17 +45,8 @@ func expandTimes(t *testing.T, s string) string {
 // TestDecisions runs the answer → decision corpus in testdata/cases.yaml.
 func TestDecisions(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
 	var cases []decisionCase
-	if err := dec.Decode(&cases); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/cases.yaml", &cases)
 	if len(cases) < 20 {
 		t.Fatalf("corpus has %d cases; expected the full file", len(cases))
 	}

@@ -2,16 +2,15 @@ package jwt
 
 import (
 	"crypto"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	jwtlib "github.com/golang-jwt/jwt/v5"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/stage/stagetest"
 )
 
 // decisionCase is one entry of testdata/cases.yaml.
@@ -84,17 +83,8 @@ func corpusMethods(t *testing.T) map[string]*Method {
 // TestDecisions runs the bearer token → decision corpus in testdata/cases.yaml.
 func TestDecisions(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
 	var cases []decisionCase
-	if err := dec.Decode(&cases); err != nil {
-		t.Fatal(err)
-	}
+	stagetest.Corpus(t, "testdata/cases.yaml", &cases)
 	if len(cases) < 40 {
 		t.Fatalf("corpus has %d cases; expected the full file", len(cases))
 	}
