@@ -20,8 +20,13 @@ var (
 	keyEnv   = regexp.MustCompile(`^[a-z0-9]{1,16}$`)
 )
 
-// suspensionCategories mirrors identity.Categories (config cannot import it).
-var suspensionCategories = []string{"administrative", "billing", "abuse", "security", "expired"}
+// SuspensionCategories are what a refused caller may be told about a
+// suspension (Suspension.Category); the first is the default.
+var SuspensionCategories = []string{"administrative", "billing", "abuse", "security", "expired"}
+
+// ValidObjectID reports whether id can name a tenant or consumer: letters,
+// digits, '.', '_' and '-', starting with a letter or digit, at most 128.
+func ValidObjectID(id string) bool { return objectID.MatchString(id) }
 
 // access checks authenticators, policies, tenants, consumers and the
 // access blocks of the gateway and routes.
@@ -81,9 +86,9 @@ func (v *validator) status(path, status string, s Suspension) {
 	default:
 		v.failValue(join(path, "status"), status, fmt.Sprintf(`invalid status %q: use "active" or "suspended"`, status))
 	}
-	if s.Category != "" && !slices.Contains(suspensionCategories, s.Category) {
+	if s.Category != "" && !slices.Contains(SuspensionCategories, s.Category) {
 		v.failValue(join(path, "suspension.category"), s.Category,
-			fmt.Sprintf("invalid category %q: use one of %s", s.Category, strings.Join(suspensionCategories, ", ")))
+			fmt.Sprintf("invalid category %q: use one of %s", s.Category, strings.Join(SuspensionCategories, ", ")))
 	}
 }
 

@@ -12,8 +12,11 @@ package identity
 
 import (
 	"strings"
+
 	"sync/atomic"
 	"time"
+
+	"github.com/pinpointgw/pinpoint/internal/config"
 )
 
 // Statuses of consumers and tenants.
@@ -30,8 +33,9 @@ const (
 	SourceStore = "store"
 )
 
-// Suspension categories a caller may be told.
-var Categories = []string{"administrative", "billing", "abuse", "security", "expired"}
+// Categories are the suspension categories a caller may be told; the
+// configuration's rule is the one rule.
+var Categories = config.SuspensionCategories
 
 // ValidCategory reports whether c is one of Categories.
 func ValidCategory(c string) bool {

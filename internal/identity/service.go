@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
 	"time"
 
+	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
 
@@ -102,10 +102,9 @@ func (s *Service) Load(ctx context.Context) error {
 	})
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// ValidID reports whether id can name a tenant or consumer.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+// ValidID reports whether id can name a tenant or consumer, by the same
+// rule the configuration applies to declared ones.
+func ValidID(id string) bool { return config.ValidObjectID(id) }
 
 func checkSuspension(status string, sus Suspension) error {
 	switch status {
