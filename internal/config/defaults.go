@@ -12,10 +12,12 @@ const (
 	defaultDisclosure      = "standard"
 	defaultShutdownTimeout = 15 * time.Second
 
-	defaultMaxBodyBytes   = 10 << 20
-	defaultMaxHeaderBytes = 64 << 10
-	defaultMaxHeaderCount = 100
-	defaultMaxURIBytes    = 8 << 10
+	defaultMaxBodyBytes      = 10 << 20
+	defaultMaxHeaderBytes    = 64 << 10
+	defaultMaxHeaderCount    = 100
+	defaultMaxURIBytes       = 8 << 10
+	defaultMaxJSONDepth      = 64
+	defaultMaxJSONFieldBytes = 64 << 10
 
 	defaultCallLogRetention  = 168 * time.Hour
 	defaultCallLogMaxRows    = 1_000_000
@@ -45,6 +47,7 @@ func (c *Config) ApplyDefaults() { c.applyDefaults(nil) }
 // weights: an explicit "weight: 0" takes a target out of rotation.
 func (c *Config) applyDefaults(explicit func(path string) bool) {
 	c.Gateway.applyDefaults()
+	c.applyProtectDefaults()
 	if len(c.Listeners) == 0 {
 		c.Listeners = []Listener{
 			{Name: defaultProxyListenerName, Kind: "proxy", Address: defaultProxyListenerAddress},
@@ -82,6 +85,8 @@ func (g *Gateway) applyDefaults() {
 	setSize(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
 	setInt(&l.MaxHeaderCount, defaultMaxHeaderCount)
 	setSize(&l.MaxURIBytes, defaultMaxURIBytes)
+	setInt(&l.MaxJSONDepth, defaultMaxJSONDepth)
+	setSize(&l.MaxJSONFieldBytes, defaultMaxJSONFieldBytes)
 	cl := &g.CallLog
 	setBool(&cl.Enabled, true)
 	setDuration(&cl.Retention, defaultCallLogRetention)
@@ -144,6 +149,12 @@ func (l Limits) Merge(over Limits) Limits {
 	}
 	if over.MaxURIBytes != 0 {
 		l.MaxURIBytes = over.MaxURIBytes
+	}
+	if over.MaxJSONDepth != 0 {
+		l.MaxJSONDepth = over.MaxJSONDepth
+	}
+	if over.MaxJSONFieldBytes != 0 {
+		l.MaxJSONFieldBytes = over.MaxJSONFieldBytes
 	}
 	return l
 }

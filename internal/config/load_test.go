@@ -384,7 +384,7 @@ func TestLimitsMerge(t *testing.T) {
 	}{
 		{"nothing overridden", Limits{}, gw},
 		{"one field", Limits{MaxBodyBytes: 5}, Limits{MaxBodyBytes: 5, MaxHeaderBytes: 200, MaxHeaderCount: 10, MaxURIBytes: 300}},
-		{"every field", Limits{1, 2, 3, 4}, Limits{1, 2, 3, 4}},
+		{"every field", Limits{1, 2, 3, 4, 5, 6}, Limits{1, 2, 3, 4, 5, 6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

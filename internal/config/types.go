@@ -34,6 +34,10 @@ type Config struct {
 	// Consumers are the clients of the APIs, with their credentials. More
 	// can be created at run time (`pinpoint consumers create`).
 	Consumers []Consumer `yaml:"consumers"`
+	// WAF configures the web application firewall routes enable.
+	WAF WAF `yaml:"waf"`
+	// Redis connects counters shared by several nodes (store: redis).
+	Redis *Redis `yaml:"redis"`
 
 	// positions maps field paths to where Load found them, so that errors
 	// found later (when a snapshot is compiled) still name line and column.
@@ -86,6 +90,15 @@ type Limits struct {
 	MaxHeaderCount int `yaml:"max_header_count"`
 	// MaxURIBytes caps the request URI (path and query). Default "8KiB".
 	MaxURIBytes ByteSize `yaml:"max_uri_bytes"`
+	// MaxJSONDepth caps the nesting of JSON request bodies (objects and
+	// arrays): 400 request.json_too_deep. Default 64. Checked on routes with
+	// openapi validation, and on every JSON body of a route whose own
+	// limits set it or max_json_field_bytes.
+	MaxJSONDepth int `yaml:"max_json_depth"`
+	// MaxJSONFieldBytes caps each string and object key in a JSON request
+	// body: 400 request.json_field_too_long. Default "64KiB"; checked like
+	// max_json_depth.
+	MaxJSONFieldBytes ByteSize `yaml:"max_json_field_bytes"`
 }
 
 // CallLog configures the call log.
@@ -188,6 +201,17 @@ type Route struct {
 	Authorize *Authorize `yaml:"authorize"`
 	// CSRF protects cookie-authenticated routes from cross-site requests.
 	CSRF *CSRF `yaml:"csrf"`
+	// WAF turns the web application firewall on or off for this route.
+	WAF *RouteWAF `yaml:"waf"`
+	// RateLimits the route enforces, each counted separately.
+	RateLimits []RateLimit `yaml:"rate_limits"`
+	// Quotas the route enforces, by day or month.
+	Quotas []Quota `yaml:"quotas"`
+	// OpenAPI validates requests against an OpenAPI document.
+	OpenAPI *OpenAPI `yaml:"openapi"`
+	// Idempotency replays responses to repeated requests with the same
+	// Idempotency-Key.
+	Idempotency *Idempotency `yaml:"idempotency"`
 }
 
 // HeaderRules edits request and response headers.

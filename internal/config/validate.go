@@ -29,6 +29,7 @@ func validate(c *Config, d *decoder) {
 	upstreams := v.upstreams(c.Upstreams)
 	v.routes(c.Routes, upstreams)
 	v.access(c)
+	v.protect(c)
 }
 
 // fail reports msg at path, unless path already failed to decode (its zero
@@ -130,6 +131,10 @@ func (v *validator) gateway(g *Gateway) {
 
 func (v *validator) limits(path string, l Limits) {
 	v.notNegative(join(path, "max_header_count"), l.MaxHeaderCount, 0)
+	v.notNegative(join(path, "max_json_depth"), l.MaxJSONDepth, 0)
+	if l.MaxJSONFieldBytes < 0 {
+		v.fail(join(path, "max_json_field_bytes"), "must not be negative")
+	}
 }
 
 func (v *validator) listeners(ls []Listener) {

@@ -159,6 +159,9 @@ type Exchange struct {
 	UpstreamStatus  int
 	UpstreamLatency time.Duration
 	Attempts        int
+
+	// body is what stages read of the request body; see Body.
+	body requestBody
 }
 
 // Identity is the authenticated caller. It is filled by the authn stage
