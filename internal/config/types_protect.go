@@ -62,8 +62,13 @@ type WAF struct {
 	// Exclusions turn rules off, or stop them from looking at some
 	// variables, to remove false positives.
 	Exclusions []WAFExclusion `yaml:"exclusions"`
-	// Directives are extra SecLang directives loaded after the CRS (custom
-	// SecRule lines). Example: ["SecRule REQUEST_HEADERS:X-Evil \"@rx .\" \"id:100001,phase:1,deny,status:403,msg:'evil header'\""].
+	// ErrorLog is a file that receives one ModSecurity-style line per
+	// matched rule ([id "…"] [msg "…"] …, matched values redacted), for a
+	// SIEM or the CRS regression corpus. Default: none.
+	ErrorLog string `yaml:"error_log"`
+	// Directives are extra SecLang directives (custom SecRule and SecAction
+	// lines), loaded after the CRS setup and before its rules, where
+	// ModSecurity users put "before CRS" files. Example: ["SecRule REQUEST_HEADERS:X-Evil \"@rx .\" \"id:100001,phase:1,deny,status:403,msg:'evil header'\""].
 	Directives []string `yaml:"directives"`
 }
 
@@ -171,7 +176,10 @@ type Quota struct {
 //	openapi:
 //	  spec: specs/orders.yaml
 type OpenAPI struct {
-	// Spec is the document's path, relative to the config file. Required.
+	// Spec is the path of the document (YAML or JSON), like every file in
+	// the config relative to the gateway's working directory. It is read
+	// when a revision is applied; a later edit takes effect at the next
+	// apply or restart. Required.
 	Spec string `yaml:"spec"`
 	// Body validates JSON request bodies. Default true.
 	Body *bool `yaml:"body"`

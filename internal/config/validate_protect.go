@@ -41,7 +41,7 @@ func (v *validator) protect(c *Config) {
 		if o := rt.OpenAPI; o != nil {
 			op := join(path, "openapi")
 			if o.Spec == "" {
-				v.required(join(op, "spec"), "the path of the OpenAPI document, relative to this file")
+				v.required(join(op, "spec"), "the path of the OpenAPI document")
 			}
 			v.oneOf(join(op, "unknown_operation"), o.UnknownOperation, "unknown_operation", "deny", "allow")
 			v.mode(join(op, "mode"), o.Mode)

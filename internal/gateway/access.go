@@ -242,11 +242,15 @@ var corsHeaders = []string{
 	"Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
 }
 
-// writeAnswer writes a stage's bodiless answer (a CORS preflight).
+// writeAnswer writes a stage's own answer (a CORS preflight, a replayed
+// idempotent response).
 func writeAnswer(w http.ResponseWriter, a *pipeline.Answer) {
 	h := w.Header()
 	for k, v := range a.Header {
 		h[k] = v
 	}
 	w.WriteHeader(a.Status)
+	if len(a.Body) > 0 {
+		_, _ = w.Write(a.Body)
+	}
 }

@@ -33,10 +33,12 @@ type Decision struct {
 	Answer *Answer
 }
 
-// Answer is a response a stage writes itself: a status and headers, no body.
+// Answer is a response a stage writes itself (a CORS preflight, a replayed
+// idempotent response): a status, headers and an optional body.
 type Answer struct {
 	Status int
 	Header http.Header
+	Body   []byte
 }
 
 // Continue lets the request go on to the next stage.
