@@ -18,6 +18,8 @@ type Store interface {
 	CallLog
 	AdminTokens
 	Identities
+	Quotas
+	Idempotency
 	// Close releases the store's resources.
 	Close() error
 }

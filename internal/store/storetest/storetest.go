@@ -47,6 +47,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Parallel()
 		runIdentities(t, open)
 	})
+	t.Run("Quotas", func(t *testing.T) {
+		t.Parallel()
+		runQuotas(t, open)
+	})
+	t.Run("Idempotency", func(t *testing.T) {
+		t.Parallel()
+		runIdempotency(t, open)
+	})
 }
 
 // base is a fixed, microsecond-precision instant the suite builds times from.
