@@ -10,6 +10,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	// Quotas count by calendar days and months in IANA time zones; the
+	// zone database is embedded so a minimal host without one still works.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -44,7 +44,8 @@ func defaultGateway() Gateway {
 		RequestIDHeader: "X-Request-Id",
 		Disclosure:      "standard",
 		ForwardedHeader: "X-Forwarded-For",
-		Limits:          Limits{MaxBodyBytes: 10 << 20, MaxHeaderBytes: 64 << 10, MaxHeaderCount: 100, MaxURIBytes: 8 << 10},
+		Limits: Limits{MaxBodyBytes: 10 << 20, MaxHeaderBytes: 64 << 10, MaxHeaderCount: 100, MaxURIBytes: 8 << 10,
+			MaxJSONDepth: 64, MaxJSONFieldBytes: 64 << 10},
 		CallLog: CallLog{
 			Enabled: ptr(true), Retention: Duration(168 * time.Hour), MaxRows: 1_000_000, BufferSize: 10_000, RedactQuery: ptr(true),
 		},
@@ -77,6 +78,8 @@ upstreams:
 		Listeners: defaultListeners(),
 		Routes:    []Route{{Name: "orders", Paths: []string{"/orders"}, Upstream: "orders", Timeout: Duration(30 * time.Second)}},
 		Upstreams: []Upstream{defaultUpstream("orders", "http://10.0.0.5:8080")},
+		WAF: WAF{Mode: "enforce", ParanoiaLevel: 1, InboundAnomalyThreshold: 5, InspectBody: ptr(true),
+			BodyLimit: 128 << 10, BodyLimitAction: "process_partial"},
 	}
 	got.positions = nil
 	if !reflect.DeepEqual(got, want) {
@@ -175,6 +178,7 @@ func TestLoadFullExample(t *testing.T) {
 		},
 	}
 	fullAccess(want)
+	fullProtect(want)
 	got.positions = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("full.yaml decoded differently:\ngot  %+v\nwant %+v", got, want)
@@ -429,6 +433,27 @@ func BenchmarkLoadFull(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// fullProtect adds the traffic-protection sections of testdata/full.yaml
+// to its expected decoding.
+func fullProtect(want *Config) {
+	want.Gateway.Limits.MaxJSONDepth, want.Gateway.Limits.MaxJSONFieldBytes = 32, 16<<10
+	r := &want.Routes[0]
+	r.WAF = &RouteWAF{Enabled: ptr(true), Mode: "report_only", ParanoiaLevel: 2, InboundAnomalyThreshold: 10,
+		Exclusions: []WAFExclusion{{Tags: []string{"attack-sqli"}, Targets: []string{"ARGS:query"}}}}
+	r.RateLimits = []RateLimit{{Name: "per-key", Rate: "10/s", Burst: 20, Key: "credential", Store: "redis", OnStoreError: "fail_closed", Mode: "enforce"}}
+	r.Quotas = []Quota{{Name: "monthly", Period: "month", Limit: 100000, Plans: map[string]int64{"free": 1000, "pro": 1000000},
+		PlanField: "tier", TimeZone: "Europe/Berlin", Key: "tenant", Store: "local", OnStoreError: "fail_open", Mode: "report_only"}}
+	r.OpenAPI = &OpenAPI{Spec: "specs/orders.yaml", Body: ptr(true), Parameters: ptr(false), UnknownOperation: "allow", Mode: "enforce"}
+	r.Idempotency = &Idempotency{Header: "X-Idempotency-Key", Methods: []string{"PUT", "DELETE"}, TTL: Duration(time.Hour),
+		Required: true, MaxResponseBytes: 256 << 10, Store: "redis", OnStoreError: "fail_closed"}
+	want.WAF = WAF{Mode: "enforce", ParanoiaLevel: 1, InboundAnomalyThreshold: 5, InspectBody: ptr(true), BodyLimit: 64 << 10,
+		BodyLimitAction: "reject", Exclusions: []WAFExclusion{{RuleIDs: []string{"942100", "920300-920350"}}},
+		Directives: []string{`SecAction "id:900100,phase:1,nolog,pass,t:none,setvar:tx.crs_exclusions_wordpress=1"`},
+		ErrorLog:   "/var/log/pinpoint/waf.log"}
+	want.Redis = &Redis{URL: "redis://redis.internal:6379/0", DialTimeout: Duration(500 * time.Millisecond),
+		Timeout: Duration(50 * time.Millisecond), PoolSize: 20, KeyPrefix: "pp:"}
 }
 
 // fullAccess adds the identity and access sections of testdata/full.yaml
