@@ -181,9 +181,12 @@ type OpenAPI struct {
 	// when a revision is applied; a later edit takes effect at the next
 	// apply or restart. Required.
 	Spec string `yaml:"spec"`
-	// Body validates JSON request bodies. Default true.
+	// Body validates request bodies: present when required, of an
+	// accepted media type (415 otherwise) and, for JSON, matching the
+	// schema. Default true.
 	Body *bool `yaml:"body"`
-	// Parameters validates path, query and header parameters. Default true.
+	// Parameters validates path, query, header and cookie parameters.
+	// Default true.
 	Parameters *bool `yaml:"parameters"`
 	// UnknownOperation is what happens to a request the document does not
 	// describe: "deny" (default: 404 request.operation_unknown) or "allow".
