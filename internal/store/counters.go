@@ -61,6 +61,15 @@ type IdempotencyRecord struct {
 	Scope, Key string
 	// Fingerprint is the hex SHA-256 of method, path and body.
 	Fingerprint string
+	// Token names the holder of the record: the caller of BeginIdempotent
+	// draws it at random for each call (it must not be empty, and must be
+	// unguessable) and hands it to CompleteIdempotent and
+	// ReleaseIdempotent, which act only on the record that still holds it.
+	// So a request whose lock lapsed, and whose key another request then
+	// took, can neither store its response over the new holder's record nor
+	// release it. The token is the holder's alone: a record that
+	// BeginIdempotent returns has it empty.
+	Token string
 	// Done is false while the first request is in flight.
 	Done bool
 	// Response is the stored response once Done.
@@ -81,15 +90,20 @@ type StoredResponse struct {
 type Idempotency interface {
 	// BeginIdempotent inserts rec (Done false) unless a record for
 	// (Scope, Key) exists that has not expired at now; then it returns that
-	// record and inserts nothing. It returns (nil, nil) when rec was
-	// inserted. Concurrent calls for one key: exactly one inserts.
+	// record, with its Token empty, and inserts nothing. It returns
+	// (nil, nil) when rec was inserted. Concurrent calls for one key:
+	// exactly one inserts. A rec without a Token is an error.
 	BeginIdempotent(ctx context.Context, rec IdempotencyRecord, now time.Time) (*IdempotencyRecord, error)
-	// CompleteIdempotent stores the response of the in-flight record and
-	// sets its expiry; it is an error (ErrNotFound) when the record is gone.
-	CompleteIdempotent(ctx context.Context, scope, key string, resp StoredResponse, expires time.Time) error
-	// ReleaseIdempotent deletes an in-flight record (the request failed
-	// before a response worth replaying), so the client may retry.
-	ReleaseIdempotent(ctx context.Context, scope, key string) error
+	// CompleteIdempotent stores the response of the in-flight record that
+	// holds token and sets its expiry. It returns ErrNotFound when there is
+	// no such record: it is gone (released, swept), done, or another
+	// BeginIdempotent took the key after its lock lapsed.
+	CompleteIdempotent(ctx context.Context, scope, key, token string, resp StoredResponse, expires time.Time) error
+	// ReleaseIdempotent deletes the in-flight record that holds token (the
+	// request failed before a response worth replaying), so the client may
+	// retry. It does nothing when there is no such record: a stored
+	// response and another holder's record are never released.
+	ReleaseIdempotent(ctx context.Context, scope, key, token string) error
 	// DeleteExpiredIdempotency removes records expired at now and returns
 	// how many it removed.
 	DeleteExpiredIdempotency(ctx context.Context, now time.Time) (int64, error)

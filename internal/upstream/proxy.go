@@ -24,6 +24,10 @@ const maxReplayBody = 64 << 10
 // Forward.RequestIDHeader names another header.
 const DefaultRequestIDHeader = "X-Request-Id"
 
+// DefaultKeyHeader marks a request safe to retry, whatever its method,
+// unless Forward.KeyHeader names another header.
+const DefaultKeyHeader = "Idempotency-Key"
+
 // Forward says how one request goes upstream. The gateway fills it per
 // request from the matched route; Serve does not keep it after returning.
 type Forward struct {
@@ -40,6 +44,15 @@ type Forward struct {
 	// Idempotent is the route's idempotent flag: every method may be
 	// retried, and 502/503/504 answers are retried for all methods.
 	Idempotent bool
+	// KeyHeader is the header that marks a request safe to retry: a
+	// request of any method with a non-empty value in it may be sent again
+	// after a failure before the target answered (a refused connect, a
+	// reset), as idempotent methods may. The gateway sets it to the route's
+	// idempotency.header ("Idempotency-Key", "X-Request-Key"). Empty:
+	// DefaultKeyHeader. It is matched case-insensitively; given in
+	// canonical form (http.CanonicalHeaderKey, idempotency.Gate.Header) the
+	// lookup does not allocate.
+	KeyHeader string
 	// PreserveHost sends the client's Host header instead of the target's.
 	PreserveHost bool
 	// RequestIDHeader names the header that carries the request id upstream
@@ -174,7 +187,7 @@ func (u *Upstream) serve(st *exchangeState, w http.ResponseWriter) *pipeline.Den
 		st.path = r.URL.EscapedPath()
 	}
 	st.safe = f.Idempotent || isSafeMethod(r.Method)
-	st.retryable = u.retries > 0 && (f.Idempotent || isIdempotentMethod(r.Method) || r.Header.Get("Idempotency-Key") != "")
+	st.retryable = u.retries > 0 && (f.Idempotent || isIdempotentMethod(r.Method) || carriesKey(r.Header, f.KeyHeader))
 	body := r.Body
 	if body != nil && body != http.NoBody && r.ContentLength != 0 {
 		if st.retryable && r.ContentLength > 0 && r.ContentLength <= maxReplayBody {
@@ -256,6 +269,15 @@ func (u *Upstream) release(st *exchangeState, tk ticket) {
 
 func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// carriesKey reports whether h has a non-empty first value for the key
+// header name (empty: DefaultKeyHeader).
+func carriesKey(h http.Header, name string) bool {
+	if name == "" {
+		name = DefaultKeyHeader
+	}
+	return h.Get(name) != ""
 }
 
 func isIdempotentMethod(m string) bool {

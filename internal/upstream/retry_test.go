@@ -33,7 +33,9 @@ func TestRetryRules(t *testing.T) {
 	cases := []struct {
 		name       string
 		method     string
-		key        string // Idempotency-Key
+		key        string // the key header's value
+		keyIn      string // the header the key is sent in; empty: Idempotency-Key
+		keyHeader  string // Forward.KeyHeader
 		idempotent bool   // route flag
 		body       string
 		bigBody    bool
@@ -55,6 +57,16 @@ func TestRetryRules(t *testing.T) {
 		{name: "POST on an idempotent route is retried", method: "POST", idempotent: true, body: body, first: resetting, wantRetry: true},
 		{name: "POST with Idempotency-Key and a large body is not retried", method: "POST", key: "k-2",
 			bigBody: true, first: resetting, wantCode: "upstream.reset"},
+		{name: "POST with an empty Idempotency-Key is not retried", method: "POST", key: "", keyIn: "Idempotency-Key",
+			body: body, first: resetting, wantCode: "upstream.reset"},
+		{name: "POST with the route's key header is retried", method: "POST", key: "k-3", keyIn: "X-Request-Key",
+			keyHeader: "X-Request-Key", body: body, first: resetting, wantRetry: true},
+		{name: "the route's key header is matched in any case", method: "POST", key: "k-4", keyIn: "X-Request-Key",
+			keyHeader: "x-request-KEY", body: body, first: resetting, wantRetry: true},
+		{name: "POST with Idempotency-Key is not retried when the route's key header is another", method: "POST", key: "k-5",
+			keyHeader: "X-Request-Key", body: body, first: resetting, wantCode: "upstream.reset"},
+		{name: "POST with the route's key header after a 503 is not retried", method: "POST", key: "k-6", keyIn: "X-Request-Key",
+			keyHeader: "X-Request-Key", body: body, first: unavailable, wantStatus: 503},
 		{name: "retries disabled", method: "GET", first: resetting,
 			edit: func(c *config.Upstream) { c.Retry.Attempts = -1 }, wantCode: "upstream.reset"},
 		{name: "budget exhausted", method: "GET", first: resetting, exhaust: true, wantCode: "upstream.reset"},
@@ -81,10 +93,14 @@ func TestRetryRules(t *testing.T) {
 				reqBody = strings.Repeat("x", maxReplayBody+1)
 			}
 			r := httptest.NewRequest(tc.method, "http://gw.example/cart", strings.NewReader(reqBody))
-			if tc.key != "" {
-				r.Header.Set("Idempotency-Key", tc.key)
+			if tc.key != "" || tc.keyIn != "" {
+				in := tc.keyIn
+				if in == "" {
+					in = "Idempotency-Key"
+				}
+				r.Header.Set(in, tc.key)
 			}
-			rec, d, x := serveDirect(u, r, &Forward{Route: "cart", Idempotent: tc.idempotent})
+			rec, d, x := serveDirect(u, r, &Forward{Route: "cart", Idempotent: tc.idempotent, KeyHeader: tc.keyHeader})
 
 			if tc.wantRetry {
 				if d != nil {
@@ -153,5 +169,28 @@ func TestRetryNeverRepeatsATarget(t *testing.T) {
 	}
 	if x.Trace[0].Outcome != pipeline.OutcomeError || x.Trace[1].Outcome != pipeline.OutcomeDeny {
 		t.Fatalf("trace %+v", x.Trace)
+	}
+}
+
+// TestKeyLookupAllocs: looking up the key header on a POST costs no
+// allocation, under the default name and a canonical configured one.
+func TestKeyLookupAllocs(t *testing.T) {
+	// Not parallel: AllocsPerRun counts the whole process's allocations.
+	h := http.Header{"Content-Type": {"application/json"}, "X-Request-Key": {"k-1"}}
+	var found int
+	allocs := testing.AllocsPerRun(100, func() {
+		found = 0
+		if !carriesKey(h, "") {
+			found++
+		}
+		if carriesKey(h, "X-Request-Key") {
+			found++
+		}
+	})
+	if found != 2 {
+		t.Fatalf("lookups found %d of 2 expected results", found)
+	}
+	if allocs != 0 {
+		t.Errorf("%v allocations per lookup pair, want 0", allocs)
 	}
 }

@@ -12,9 +12,13 @@ import (
 )
 
 // BeginIdempotent inserts rec unless an unexpired record holds the key;
-// then it returns that record. The write transaction (BEGIN IMMEDIATE)
-// makes concurrent calls for one key take turns, so exactly one inserts.
+// then it returns that record, without its token. The write transaction
+// (BEGIN IMMEDIATE) makes concurrent calls for one key take turns, so
+// exactly one inserts.
 func (s *Store) BeginIdempotent(ctx context.Context, rec store.IdempotencyRecord, now time.Time) (*store.IdempotencyRecord, error) {
+	if rec.Token == "" {
+		return nil, errors.New("sqlite: begin idempotent request: the record has no token")
+	}
 	var existing *store.IdempotencyRecord
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		var (
@@ -41,12 +45,13 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec store.IdempotencyRecord
 		case err != nil && !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		// Absent, or expired: (re)insert.
-		_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, fingerprint, done, response_json, created_at, expires_at)
-			VALUES (?, ?, ?, 0, NULL, ?, ?)
-			ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, done = 0, response_json = NULL,
-				created_at = excluded.created_at, expires_at = excluded.expires_at`,
-			rec.Scope, rec.Key, rec.Fingerprint, unixNanos(rec.CreatedAt), unixNanos(rec.ExpiresAt))
+		// Absent, or expired: (re)insert. A lapsed in-flight record passes
+		// to the new holder, whose token its old holder does not know.
+		_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, fingerprint, token, done, response_json, created_at, expires_at)
+			VALUES (?, ?, ?, ?, 0, NULL, ?, ?)
+			ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, token = excluded.token, done = 0,
+				response_json = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+			rec.Scope, rec.Key, rec.Fingerprint, rec.Token, unixNanos(rec.CreatedAt), unixNanos(rec.ExpiresAt))
 		return err
 	})
 	if err != nil {
@@ -55,8 +60,9 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec store.IdempotencyRecord
 	return existing, nil
 }
 
-// CompleteIdempotent stores the response of an in-flight record.
-func (s *Store) CompleteIdempotent(ctx context.Context, scope, key string, resp store.StoredResponse, expires time.Time) error {
+// CompleteIdempotent stores the response of the in-flight record that
+// holds token.
+func (s *Store) CompleteIdempotent(ctx context.Context, scope, key, token string, resp store.StoredResponse, expires time.Time) error {
 	doc, err := json.Marshal(resp)
 	if err != nil {
 		return fmt.Errorf("sqlite: complete idempotent request: %w", err)
@@ -64,8 +70,8 @@ func (s *Store) CompleteIdempotent(ctx context.Context, scope, key string, resp 
 	var n int64
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`UPDATE idempotency_keys SET done = 1, response_json = ?, expires_at = ? WHERE scope = ? AND key = ? AND done = 0`,
-			string(doc), unixNanos(expires), scope, key)
+			`UPDATE idempotency_keys SET done = 1, response_json = ?, expires_at = ? WHERE scope = ? AND key = ? AND token = ? AND done = 0`,
+			string(doc), unixNanos(expires), scope, key, token)
 		if err != nil {
 			return err
 		}
@@ -81,10 +87,10 @@ func (s *Store) CompleteIdempotent(ctx context.Context, scope, key string, resp 
 	return nil
 }
 
-// ReleaseIdempotent deletes an in-flight record.
-func (s *Store) ReleaseIdempotent(ctx context.Context, scope, key string) error {
+// ReleaseIdempotent deletes the in-flight record that holds token.
+func (s *Store) ReleaseIdempotent(ctx context.Context, scope, key, token string) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND done = 0`, scope, key)
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND token = ? AND done = 0`, scope, key, token)
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -106,69 +107,117 @@ func runQuotas(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 func runIdempotency(t *testing.T, open func(t *testing.T) store.Store) {
-	rec := func(key, fp string, now time.Time) store.IdempotencyRecord {
-		return store.IdempotencyRecord{Scope: "orders|consumer:a", Key: key, Fingerprint: fp, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	const scope = "orders|consumer:a"
+	rec := func(key, fp, token string, now time.Time) store.IdempotencyRecord {
+		return store.IdempotencyRecord{Scope: scope, Key: key, Fingerprint: fp, Token: token, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	}
 	t.Run("Lifecycle", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
 		now := base
-		got, err := s.BeginIdempotent(ctx(t), rec("k1", "fp1", now), now)
+		got, err := s.BeginIdempotent(ctx(t), rec("k1", "fp1", "tok-1", now), now)
 		if err != nil || got != nil {
 			t.Fatalf("first begin = %+v, %v; want inserted", got, err)
 		}
-		got, err = s.BeginIdempotent(ctx(t), rec("k1", "fp2", now), now.Add(time.Second))
+		got, err = s.BeginIdempotent(ctx(t), rec("k1", "fp2", "tok-2", now), now.Add(time.Second))
 		if err != nil || got == nil || got.Done || got.Fingerprint != "fp1" {
 			t.Fatalf("second begin = %+v, %v; want the in-flight record with fp1", got, err)
 		}
+		if got.Token != "" {
+			t.Errorf("begin returned the holder's token %q; it is the holder's alone", got.Token)
+		}
 		resp := store.StoredResponse{Status: 201, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"id":1}`)}
-		if err := s.CompleteIdempotent(ctx(t), "orders|consumer:a", "k1", resp, now.Add(time.Hour)); err != nil {
+		if err := s.CompleteIdempotent(ctx(t), scope, "k1", "tok-2", resp, now.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("complete with a token that does not hold the key = %v, want ErrNotFound", err)
+		}
+		if err := s.CompleteIdempotent(ctx(t), scope, "k1", "tok-1", resp, now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		got, err = s.BeginIdempotent(ctx(t), rec("k1", "fp1", now), now.Add(30*time.Minute))
+		got, err = s.BeginIdempotent(ctx(t), rec("k1", "fp1", "tok-3", now), now.Add(30*time.Minute))
 		if err != nil || got == nil || !got.Done || got.Response == nil {
 			t.Fatalf("after complete = %+v, %v; want the done record", got, err)
 		}
-		if !reflect.DeepEqual(*got.Response, resp) || !got.ExpiresAt.Equal(now.Add(time.Hour)) {
-			t.Errorf("stored %+v until %v, want %+v until %v", *got.Response, got.ExpiresAt, resp, now.Add(time.Hour))
+		if !reflect.DeepEqual(*got.Response, resp) || !got.ExpiresAt.Equal(now.Add(time.Hour)) || got.Token != "" {
+			t.Errorf("stored %+v until %v (token %q), want %+v until %v, no token", *got.Response, got.ExpiresAt, got.Token, resp, now.Add(time.Hour))
 		}
-		if err := s.CompleteIdempotent(ctx(t), "orders|consumer:a", "k1", resp, now); !errors.Is(err, store.ErrNotFound) {
+		if err := s.CompleteIdempotent(ctx(t), scope, "k1", "tok-1", resp, now); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("completing a done record = %v, want ErrNotFound", err)
 		}
 		// Expired: the key may be used afresh.
-		got, err = s.BeginIdempotent(ctx(t), rec("k1", "fp3", now.Add(2*time.Hour)), now.Add(2*time.Hour))
+		got, err = s.BeginIdempotent(ctx(t), rec("k1", "fp3", "tok-4", now.Add(2*time.Hour)), now.Add(2*time.Hour))
 		if err != nil || got != nil {
 			t.Errorf("begin after expiry = %+v, %v; want inserted", got, err)
+		}
+		if _, err := s.BeginIdempotent(ctx(t), rec("k2", "fp", "", now), now); err == nil {
+			t.Error("begin without a token succeeded")
 		}
 	})
 	t.Run("ReleaseAndSweep", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
 		now := base
-		if _, err := s.BeginIdempotent(ctx(t), rec("k1", "fp", now), now); err != nil {
+		if _, err := s.BeginIdempotent(ctx(t), rec("k1", "fp", "tok-1", now), now); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ReleaseIdempotent(ctx(t), "orders|consumer:a", "k1"); err != nil {
+		if err := s.ReleaseIdempotent(ctx(t), scope, "k1", "tok-other"); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.BeginIdempotent(ctx(t), rec("k1", "fp", now), now); got != nil {
+		if got, _ := s.BeginIdempotent(ctx(t), rec("k1", "fp", "tok-2", now), now); got == nil {
+			t.Fatal("a release with another token freed the key")
+		}
+		if err := s.ReleaseIdempotent(ctx(t), scope, "k1", "tok-1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.BeginIdempotent(ctx(t), rec("k1", "fp", "tok-3", now), now); got != nil {
 			t.Errorf("released key still held: %+v", got)
 		}
-		if err := s.CompleteIdempotent(ctx(t), "orders|consumer:a", "k1", store.StoredResponse{Status: 200}, now.Add(time.Hour)); err != nil {
+		if err := s.CompleteIdempotent(ctx(t), scope, "k1", "tok-3", store.StoredResponse{Status: 200}, now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ReleaseIdempotent(ctx(t), "orders|consumer:a", "k1"); err != nil {
+		if err := s.ReleaseIdempotent(ctx(t), scope, "k1", "tok-3"); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.BeginIdempotent(ctx(t), rec("k1", "fp", now), now); got == nil || !got.Done {
+		if got, _ := s.BeginIdempotent(ctx(t), rec("k1", "fp", "tok-4", now), now); got == nil || !got.Done {
 			t.Errorf("release removed a completed record: %+v", got)
 		}
-		if _, err := s.BeginIdempotent(ctx(t), rec("k2", "fp", now), now); err != nil {
+		if _, err := s.BeginIdempotent(ctx(t), rec("k2", "fp", "tok-5", now), now); err != nil {
 			t.Fatal(err)
 		}
 		n, err := s.DeleteExpiredIdempotency(ctx(t), now.Add(2*time.Minute))
 		if err != nil || n != 1 {
 			t.Errorf("sweep = %d, %v; want 1 (k2 expired after a minute, k1 lives an hour)", n, err)
+		}
+	})
+	t.Run("LapsedLockTakenOver", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		if got, err := s.BeginIdempotent(ctx(t), rec("k", "fp", "first", base), base); err != nil || got != nil {
+			t.Fatalf("first begin = %+v, %v", got, err)
+		}
+		// The first holder's lock lapses (a minute) and a second request
+		// takes the key while the first is still running.
+		late := base.Add(time.Minute)
+		if got, err := s.BeginIdempotent(ctx(t), rec("k", "fp", "second", late), late); err != nil || got != nil {
+			t.Fatalf("begin after the lock lapsed = %+v, %v; want inserted", got, err)
+		}
+		resp := store.StoredResponse{Status: 201, Header: http.Header{}, Body: []byte("first's")}
+		if err := s.CompleteIdempotent(ctx(t), scope, "k", "first", resp, late.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the first holder's late complete = %v, want ErrNotFound", err)
+		}
+		if err := s.ReleaseIdempotent(ctx(t), scope, "k", "first"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.BeginIdempotent(ctx(t), rec("k", "fp", "third", late), late.Add(time.Second))
+		if err != nil || got == nil || got.Done || !got.CreatedAt.Equal(late) {
+			t.Fatalf("after the first holder's complete and release: %+v, %v; want the second's record in flight", got, err)
+		}
+		resp.Body = []byte("second's")
+		if err := s.CompleteIdempotent(ctx(t), scope, "k", "second", resp, late.Add(time.Hour)); err != nil {
+			t.Fatalf("the second holder's complete = %v", err)
+		}
+		got, err = s.BeginIdempotent(ctx(t), rec("k", "fp", "fourth", late), late.Add(2*time.Second))
+		if err != nil || got == nil || !got.Done || got.Response == nil || string(got.Response.Body) != "second's" {
+			t.Errorf("stored record = %+v, %v; want the second holder's response", got, err)
 		}
 	})
 	t.Run("ConcurrentBegin", func(t *testing.T) {
@@ -179,9 +228,9 @@ func runIdempotency(t *testing.T, open func(t *testing.T) store.Store) {
 			mu       sync.Mutex
 			inserted int
 		)
-		for range 8 {
+		for i := range 8 {
 			wg.Go(func() {
-				got, err := s.BeginIdempotent(ctx(t), rec("race", "fp", base), base)
+				got, err := s.BeginIdempotent(ctx(t), rec("race", "fp", "tok-"+strconv.Itoa(i), base), base)
 				if err != nil {
 					t.Error(err)
 					return

@@ -19,6 +19,9 @@ CREATE TABLE idempotency_keys (
     scope         TEXT    NOT NULL,
     key           TEXT    NOT NULL,
     fingerprint   TEXT    NOT NULL,
+    -- The holder's random token: only it may complete or release the
+    -- record (an in-flight record is taken over when its lock lapses).
+    token         TEXT    NOT NULL,
     done          INTEGER NOT NULL,
     -- The stored response as JSON (status, header, body); NULL in flight.
     response_json TEXT,
