@@ -137,7 +137,7 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	}
 	st.forward = rt.forward
 	st.forward.Path = rt.upstreamPath(x, m.Prefix)
-	if dn := rt.upstream.Serve(rw, x, &st.forward); dn != nil {
+	if dn, _ := g.serveUpstream(st, rt); dn != nil {
 		if dn.Stage == "" {
 			dn.Stage = "upstream"
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/idempotency"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
 	"github.com/pinpointgw/pinpoint/internal/upstream"
@@ -28,6 +29,8 @@ type Route struct {
 	// stages run between routing and the upstream: ip, cors, authn,
 	// consumer, authz, csrf (those the route configures).
 	stages []pipeline.Stage
+	// idem, when set, executes requests with an idempotency key once.
+	idem *idempotency.Gate
 	// cors is set when the route answers CORS preflights itself.
 	cors bool
 	// sunset, when set, retires the route at that time.

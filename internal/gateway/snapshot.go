@@ -10,6 +10,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/redisconn"
 	"github.com/pinpointgw/pinpoint/internal/router"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
 	"github.com/pinpointgw/pinpoint/internal/upstream"
@@ -36,6 +37,10 @@ type Snapshot struct {
 	redactQuery bool
 	// access holds the directory, authenticators and policies.
 	access *access
+	// redis is the client of the config's redis block, or nil;
+	// freshRedis is set when this snapshot opened it.
+	redis      *redisconn.Client
+	freshRedis bool
 }
 
 // Directory resolves the snapshot's consumers, tenants and keys.
@@ -49,6 +54,9 @@ func discard(s *Snapshot, fresh []*upstream.Upstream) {
 	}
 	if s != nil {
 		s.access.close()
+		if s.freshRedis {
+			s.redis.Close()
+		}
 	}
 }
 
@@ -67,6 +75,9 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 			}
 			fresh = nil
 			acc.close()
+			if s != nil && s.freshRedis {
+				s.redis.Close()
+			}
 		}
 	}()
 	var errs config.Errors
@@ -132,6 +143,10 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		s.upstreams[uc.Name], s.upstreamCfg[uc.Name] = u, uc
 	}
 
+	if s.redis, s.freshRedis, err = redisFor(cfg.Redis, prev); err != nil {
+		fail("redis.url", "%v", err)
+	}
+
 	var prevAccess *access
 	if prev != nil {
 		prevAccess = prev.access
@@ -151,6 +166,7 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		stages, serrs := acc.routeStages(cfg, i, routeLimits[i].MaxBodyBytes)
 		errs = append(errs, serrs...)
 		rt.stages = stages
+		errs = append(errs, compileProtection(cfg, i, rt, s, gw)...)
 		if rc.CORS != nil {
 			rt.forward.Response = rt.forward.Response.WithRemoved(corsHeaders)
 			rt.cors = true
@@ -184,12 +200,16 @@ func release(old, next *Snapshot) {
 	}
 	if next == nil {
 		old.access.retire(nil)
+		retireRedis(old, nil)
 		return
 	}
 	// Requests still running on old may be waiting on an authenticator
 	// (an introspection call): stop the retired ones only after the
 	// longest upstream timeout of old, when those requests are over.
-	time.AfterFunc(old.longestTimeout(), func() { old.access.retire(nextAccess) })
+	time.AfterFunc(old.longestTimeout(), func() {
+		old.access.retire(nextAccess)
+		retireRedis(old, next)
+	})
 }
 
 // longestTimeout is the longest route timeout of s (at least a second).

@@ -23,6 +23,8 @@ type Metrics struct {
 	revision        prometheus.Gauge
 	inFlight        prometheus.Gauge
 	wouldDeny       *prometheus.CounterVec
+	storeErrors     *prometheus.CounterVec
+	limitFallbacks  *prometheus.CounterVec
 }
 
 // New creates and registers the collectors, plus Go runtime and process metrics.
@@ -59,8 +61,17 @@ func New() *Metrics {
 			Name: "pinpoint_would_deny_total",
 			Help: "Refusals a report_only rule would have made (the request went on), by route, stage and reason code.",
 		}, []string{"route", "stage", "code"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pinpoint_counter_store_errors_total",
+			Help: "Failed calls to the store behind rate limits, quotas and idempotency keys (Redis or the gateway's store), by component, route and operation.",
+		}, []string{"component", "route", "op"}),
+		limitFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pinpoint_limit_store_fallbacks_total",
+			Help: "Decisions a Redis-backed rate limit or quota took without Redis, by route, limit and what was done (local: counted on this node, fail_closed: refused).",
+		}, []string{"route", "limit", "action"}),
 	}
 	m.Registry.MustRegister(m.requests, m.duration, m.upstreamLatency, m.reloads, m.revision, m.inFlight, m.wouldDeny,
+		m.storeErrors, m.limitFallbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -98,6 +109,16 @@ func (m *Metrics) ObserveRequest(route string, status int, code string, total, u
 // WouldDeny counts a refusal a report_only rule would have made.
 func (m *Metrics) WouldDeny(route, stage, code string) {
 	m.wouldDeny.WithLabelValues(route, stage, code).Inc()
+}
+
+// StoreError counts a failed call to a counter store.
+func (m *Metrics) StoreError(component, route, op string) {
+	m.storeErrors.WithLabelValues(component, route, op).Inc()
+}
+
+// LimitFallback counts a limit decision taken without its Redis store.
+func (m *Metrics) LimitFallback(route, limit, action string) {
+	m.limitFallbacks.WithLabelValues(route, limit, action).Inc()
 }
 
 // InFlight tracks requests being handled.

@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pinpointgw/pinpoint/internal/config"
+	"github.com/pinpointgw/pinpoint/internal/idempotency"
+	"github.com/pinpointgw/pinpoint/internal/pipeline"
+	"github.com/pinpointgw/pinpoint/internal/redisconn"
+	"github.com/pinpointgw/pinpoint/internal/stage/validate"
+	"github.com/pinpointgw/pinpoint/internal/store"
+)
+
+// redisFor returns the Redis client for cfg's redis block (nil without
+// one): prev's when the block did not change, so a reload keeps the pool,
+// else a fresh one that the snapshot owns (closed by discard, or by
+// release once a later snapshot stops using it).
+func redisFor(c *config.Redis, prev *Snapshot) (cl *redisconn.Client, fresh bool, err error) {
+	if c == nil {
+		return nil, false, nil
+	}
+	if prev != nil && prev.redis != nil && prev.redis.Same(c) {
+		return prev.redis, false, nil
+	}
+	cl, err = redisconn.Open(c)
+	return cl, err == nil, err
+}
+
+// compileProtection builds a route's validate stage and idempotency gate.
+func compileProtection(cfg *config.Config, i int, rt *Route, s *Snapshot, gw Options) config.Errors {
+	rc := &cfg.Routes[i]
+	path := fmt.Sprintf("routes[%d]", i)
+	var errs config.Errors
+	eff := cfg.Gateway.Limits.Merge(rc.Limits)
+
+	if rc.OpenAPI != nil || rc.Limits.MaxJSONDepth != 0 || rc.Limits.MaxJSONFieldBytes != 0 {
+		v, err := validate.New(validate.Options{
+			Route: rc.Name, OpenAPI: rc.OpenAPI, MaxBodyBytes: int64(eff.MaxBodyBytes),
+			MaxJSONDepth: eff.MaxJSONDepth, MaxJSONFieldBytes: int64(eff.MaxJSONFieldBytes),
+		})
+		switch {
+		case err != nil:
+			errs = append(errs, cfg.BlockErrors(path+".openapi", err)...)
+		case v != nil:
+			rt.stages = append(rt.stages, v)
+		}
+	}
+
+	if d := rc.Idempotency; d != nil {
+		var st store.Idempotency = gw.Store
+		if d.Store == "redis" {
+			if s.redis == nil {
+				errs = append(errs, cfg.Errorf(path+".idempotency.store", `store "redis" needs the top-level redis block`))
+				return errs
+			}
+			st = idempotency.NewRedisStore(s.redis)
+		}
+		metrics := gw.Metrics
+		g, err := idempotency.New(idempotency.Options{
+			Route: rc.Name, Config: d, LockTimeout: rc.Timeout.Or(30 * time.Second),
+			MaxBodyBytes: int64(eff.MaxBodyBytes), Store: st,
+			Observer: func(route, op string, err error) { metrics.StoreError("idempotency", route, op) },
+		})
+		if err != nil {
+			errs = append(errs, cfg.BlockErrors(path+".idempotency", err)...)
+		} else {
+			rt.idem = g
+			rt.forward.KeyHeader = g.Header()
+		}
+	}
+	return errs
+}
+
+// serveUpstream calls the route's upstream, through its idempotency gate
+// when it has one. It returns the upstream's refusal, if any.
+func (g *Gateway) serveUpstream(st *state, rt *Route) (dn *pipeline.Denial, answered bool) {
+	x, rw := &st.x, &st.rw
+	if rt.idem == nil {
+		return rt.upstream.Serve(rw, x, &st.forward), false
+	}
+	tx, d := rt.idem.Begin(x)
+	switch {
+	case d.Denial != nil:
+		if d.Denial.Stage == "" {
+			d.Denial.Stage = "idempotency"
+		}
+		return d.Denial, false
+	case d.Answer != nil:
+		writeAnswer(rw, d.Answer)
+		return nil, true
+	}
+	failed := true
+	defer func() { tx.Finish(x.Request.Context(), failed) }()
+	dn = rt.upstream.Serve(tx.Wrap(rw), x, &st.forward)
+	failed = dn != nil
+	return dn, false
+}
+
+// retireRedis closes old's Redis client when next does not use it.
+func retireRedis(old, next *Snapshot) {
+	if old == nil || old.redis == nil || (next != nil && next.redis == old.redis) {
+		return
+	}
+	old.redis.Close()
+}
