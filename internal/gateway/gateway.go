@@ -40,6 +40,9 @@ type Options struct {
 	// HTTPClient fetches JWKS and calls introspection endpoints. Nil: a
 	// client with a 10 s timeout.
 	HTTPClient *http.Client
+
+	// counters are shared by every revision; set by New.
+	counters *counters
 }
 
 // Gateway is the proxy handler plus the control plane that swaps its snapshots.
@@ -75,6 +78,11 @@ func New(o Options) *Gateway {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	var qs store.Quotas
+	if o.Store != nil {
+		qs = o.Store
+	}
+	o.counters = newCounters(qs, o.Logger)
 	g := &Gateway{o: o, log: o.Logger}
 	g.states.New = func() any { return &state{} }
 	return g
@@ -111,9 +119,11 @@ func (g *Gateway) Ready() error {
 	return nil
 }
 
-// Close releases the current snapshot's upstreams.
+// Close releases the current snapshot's upstreams and persists the quota
+// counts; call it after the last request.
 func (g *Gateway) Close() {
 	release(g.snap.Swap(nil), nil)
+	g.o.counters.close()
 }
 
 // state is the pooled per-request state: the exchange, the response writer

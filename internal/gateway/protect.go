@@ -2,15 +2,72 @@ package gateway
 
 import (
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/idempotency"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/redisconn"
+	"github.com/pinpointgw/pinpoint/internal/stage/limit"
+	"github.com/pinpointgw/pinpoint/internal/stage/limit/gcra"
+	"github.com/pinpointgw/pinpoint/internal/stage/limit/quota"
 	"github.com/pinpointgw/pinpoint/internal/stage/validate"
 	"github.com/pinpointgw/pinpoint/internal/store"
+	"github.com/pinpointgw/pinpoint/internal/telemetry"
 )
+
+// counters is the traffic-protection state every revision shares, so a
+// reload keeps everybody's counts: the node-local rate-limit store and the
+// quota counter (created when a revision first needs it, closed by
+// Gateway.Close after the last request).
+type counters struct {
+	rates *gcra.Store
+
+	mu     sync.Mutex
+	quotas *quota.Counter
+	st     store.Quotas
+	log    *slog.Logger
+}
+
+func newCounters(st store.Quotas, log *slog.Logger) *counters {
+	return &counters{rates: gcra.NewStore(), st: st, log: log}
+}
+
+// quotaCounter returns the shared quota counter, starting it on first use.
+func (c *counters) quotaCounter() *quota.Counter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.quotas == nil && c.st != nil {
+		c.quotas = quota.NewCounter(c.st, quota.Options{Logger: c.log})
+	}
+	return c.quotas
+}
+
+// close flushes and stops the quota counter.
+func (c *counters) close() {
+	c.mu.Lock()
+	q := c.quotas
+	c.quotas = nil
+	c.mu.Unlock()
+	if q != nil {
+		if err := q.Close(); err != nil {
+			c.log.Error("quota counts not persisted at shutdown", "error", err)
+		}
+	}
+}
+
+// limitObserver counts limit decisions and Redis fallbacks.
+type limitObserver struct{ m *telemetry.Metrics }
+
+func (o limitObserver) StoreFallback(route, limit string) { o.m.LimitFallback(route, limit, "local") }
+
+func (o limitObserver) Decision(route, limit, outcome string) {
+	if outcome == "error" {
+		o.m.LimitFallback(route, limit, "fail_closed")
+	}
+}
 
 // redisFor returns the Redis client for cfg's redis block (nil without
 // one): prev's when the block did not change, so a reload keeps the pool,
@@ -33,6 +90,21 @@ func compileProtection(cfg *config.Config, i int, rt *Route, s *Snapshot, gw Opt
 	path := fmt.Sprintf("routes[%d]", i)
 	var errs config.Errors
 	eff := cfg.Gateway.Limits.Merge(rc.Limits)
+
+	if len(rc.RateLimits) > 0 || len(rc.Quotas) > 0 {
+		deps := limit.Deps{Rates: gw.counters.rates, Redis: s.redis, Observer: limitObserver{gw.Metrics}}
+		if len(rc.Quotas) > 0 {
+			deps.Quotas = gw.counters.quotaCounter()
+		}
+		l, err := limit.New(rc.Name, rc.RateLimits, rc.Quotas, deps)
+		switch {
+		case err != nil:
+			errs = append(errs, cfg.BlockErrors(path, err)...)
+		case l != nil:
+			rt.stages = append(rt.stages, l)
+			rt.limit = l
+		}
+	}
 
 	if rc.OpenAPI != nil || rc.Limits.MaxJSONDepth != 0 || rc.Limits.MaxJSONFieldBytes != 0 {
 		v, err := validate.New(validate.Options{

@@ -9,6 +9,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/idempotency"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
+	"github.com/pinpointgw/pinpoint/internal/stage/limit"
 	"github.com/pinpointgw/pinpoint/internal/upstream"
 )
 
@@ -29,6 +30,8 @@ type Route struct {
 	// stages run between routing and the upstream: ip, cors, authn,
 	// consumer, authz, csrf (those the route configures).
 	stages []pipeline.Stage
+	// limit is the route's limit stage (also in stages), for quota usage.
+	limit *limit.Stage
 	// idem, when set, executes requests with an idempotency key once.
 	idem *idempotency.Gate
 	// cors is set when the route answers CORS preflights itself.
