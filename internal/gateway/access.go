@@ -168,9 +168,10 @@ func newAuthenticator(ac config.Authenticator, env string, o Options) (authn.Met
 	return nil, errors.New("unknown authenticator type " + ac.Type)
 }
 
-// routeStages builds a route's access stages in pipeline order:
-// ip, cors, authn, consumer, authz, csrf.
-func (a *access) routeStages(cfg *config.Config, i int, limits int64) ([]pipeline.Stage, config.Errors) {
+// routeStages builds a route's access stages in pipeline order: ip, waf
+// (built by the caller; nil when the WAF does not run on the route), cors,
+// authn, consumer, authz, csrf.
+func (a *access) routeStages(cfg *config.Config, i int, limits int64, wafStage pipeline.Stage) ([]pipeline.Stage, config.Errors) {
 	rc := &cfg.Routes[i]
 	path := fmt.Sprintf("routes[%d]", i)
 	var (
@@ -181,6 +182,9 @@ func (a *access) routeStages(cfg *config.Config, i int, limits int64) ([]pipelin
 	errs = append(errs, cfg.BlockErrors(path+".ip", err)...)
 	if s := ip.New(a.globalIP, list); s != nil {
 		stages = append(stages, s)
+	}
+	if wafStage != nil {
+		stages = append(stages, wafStage)
 	}
 
 	var methods []authn.Method

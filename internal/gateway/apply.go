@@ -133,6 +133,7 @@ func (g *Gateway) publish(next *Snapshot, fresh []*upstream.Upstream, number int
 	}
 	old := g.snap.Swap(next)
 	release(old, next)
+	g.o.counters.waf.Retain(next.firewall)
 	g.o.Metrics.Reload("applied")
 	g.o.Metrics.SetRevision(number)
 	if old != nil && listenersChanged(old.Config, next.Config) {

@@ -14,6 +14,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/stage/limit/gcra"
 	"github.com/pinpointgw/pinpoint/internal/stage/limit/quota"
 	"github.com/pinpointgw/pinpoint/internal/stage/validate"
+	"github.com/pinpointgw/pinpoint/internal/stage/waf"
 	"github.com/pinpointgw/pinpoint/internal/store"
 	"github.com/pinpointgw/pinpoint/internal/telemetry"
 )
@@ -24,6 +25,8 @@ import (
 // Gateway.Close after the last request).
 type counters struct {
 	rates *gcra.Store
+	// waf caches WAF engines (a CRS build takes ~100 ms) by settings.
+	waf *waf.Engines
 
 	mu     sync.Mutex
 	quotas *quota.Counter
@@ -32,7 +35,7 @@ type counters struct {
 }
 
 func newCounters(st store.Quotas, log *slog.Logger) *counters {
-	return &counters{rates: gcra.NewStore(), st: st, log: log}
+	return &counters{rates: gcra.NewStore(), waf: waf.NewEngines(log), st: st, log: log}
 }
 
 // quotaCounter returns the shared quota counter, starting it on first use.
@@ -51,6 +54,7 @@ func (c *counters) close() {
 	q := c.quotas
 	c.quotas = nil
 	c.mu.Unlock()
+	_ = c.waf.Close()
 	if q != nil {
 		if err := q.Close(); err != nil {
 			c.log.Error("quota counts not persisted at shutdown", "error", err)
@@ -67,6 +71,37 @@ func (o limitObserver) Decision(route, limit, outcome string) {
 	if outcome == "error" {
 		o.m.LimitFallback(route, limit, "fail_closed")
 	}
+}
+
+// compileFirewall builds the revision's WAF when any route runs it.
+func compileFirewall(cfg *config.Config, engines *waf.Engines) (*waf.Firewall, config.Errors) {
+	used := false
+	for i := range cfg.Routes {
+		used = used || cfg.WAF.RouteEnabled(cfg.Routes[i].WAF)
+	}
+	if !used {
+		return nil, nil
+	}
+	fw, err := engines.Compile(&cfg.WAF)
+	if err != nil {
+		return nil, cfg.BlockErrors("waf", err)
+	}
+	return fw, nil
+}
+
+// wafStage builds route i's waf stage; nil when the WAF does not run there.
+func wafStage(cfg *config.Config, i int, fw *waf.Firewall) (pipeline.Stage, config.Errors) {
+	if fw == nil {
+		return nil, nil
+	}
+	s, err := fw.Stage(cfg.Routes[i].WAF)
+	if err != nil {
+		return nil, cfg.BlockErrors(fmt.Sprintf("routes[%d].waf", i), err)
+	}
+	if s == nil {
+		return nil, nil
+	}
+	return s, nil
 }
 
 // redisFor returns the Redis client for cfg's redis block (nil without

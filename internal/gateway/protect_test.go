@@ -203,3 +203,44 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+func TestWAFThroughTheGateway(t *testing.T) {
+	t.Parallel()
+	extra := `  - name: guarded
+    paths: ["/search"]
+    upstream: app
+    waf: {enabled: true}
+    ip: {deny: ["192.0.2.1"]}
+  - name: watched
+    paths: ["/watched"]
+    upstream: app
+    waf: {enabled: true, mode: report_only}
+`
+	h := newHarness(t, protectConfig(backend(t, "app").URL, extra))
+	if resp, body := h.do("GET", "/search?q=red+shoes", nil, ""); resp.StatusCode != 200 {
+		t.Fatalf("clean request: %d %s", resp.StatusCode, body)
+	}
+	const attack = "1' UNION SELECT password FROM users--"
+	q := "/search?q=" + strings.ReplaceAll(attack, " ", "+")
+	resp, body := h.do("GET", q, nil, "")
+	p := problemBody(t, resp, body, 403, "waf.blocked")
+	if p["stage"] != "waf" || !strings.Contains(p["detail"].(string), "sql-injection") {
+		t.Errorf("stage %v detail %v", p["stage"], p["detail"])
+	}
+	if strings.Contains(body, "UNION") || strings.Contains(body, "password") {
+		t.Errorf("the answer echoes the attack: %s", body)
+	}
+	c := h.waitCall(resp.Header.Get("X-Request-Id"))
+	if c.Code != "waf.blocked" || !strings.Contains(string(c.Trace), "942") || strings.Contains(string(c.Trace), "UNION SELECT") {
+		t.Errorf("call log: code %q trace %s", c.Code, c.Trace)
+	}
+	// Detection only: the request goes on, the trace says it would have been refused.
+	resp, body = h.do("GET", "/watched?q="+strings.ReplaceAll(attack, " ", "+"), nil, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("report_only route refused: %d %s", resp.StatusCode, body)
+	}
+	c = h.waitCall(resp.Header.Get("X-Request-Id"))
+	if !strings.Contains(string(c.Trace), `"would_deny"`) {
+		t.Errorf("report_only trace %s", c.Trace)
+	}
+}

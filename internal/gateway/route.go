@@ -27,8 +27,8 @@ type Route struct {
 	customLimits bool
 	stripPrefix  bool
 	rewrite      []rewritePart
-	// stages run between routing and the upstream: ip, cors, authn,
-	// consumer, authz, csrf (those the route configures).
+	// stages run between routing and the upstream: ip, waf, cors, authn,
+	// consumer, authz, csrf, limit, validate (those the route configures).
 	stages []pipeline.Stage
 	// limit is the route's limit stage (also in stages), for quota usage.
 	limit *limit.Stage

@@ -13,6 +13,7 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/redisconn"
 	"github.com/pinpointgw/pinpoint/internal/router"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
+	"github.com/pinpointgw/pinpoint/internal/stage/waf"
 	"github.com/pinpointgw/pinpoint/internal/upstream"
 )
 
@@ -41,6 +42,8 @@ type Snapshot struct {
 	// freshRedis is set when this snapshot opened it.
 	redis      *redisconn.Client
 	freshRedis bool
+	// firewall is the revision's WAF, nil when no route runs it.
+	firewall *waf.Firewall
 }
 
 // Directory resolves the snapshot's consumers, tenants and keys.
@@ -155,6 +158,10 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 	errs = append(errs, aerrs...)
 	s.access = acc
 
+	var werrs config.Errors
+	s.firewall, werrs = compileFirewall(cfg, gw.counters.waf)
+	errs = append(errs, werrs...)
+
 	table := make([]router.Route[*Route], 0, len(cfg.Routes))
 	for i := range cfg.Routes {
 		rc := &cfg.Routes[i]
@@ -163,7 +170,9 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 			fail(fmt.Sprintf("routes[%d]", i), "%v", rerr)
 			continue
 		}
-		stages, serrs := acc.routeStages(cfg, i, routeLimits[i].MaxBodyBytes)
+		ws, werrs := wafStage(cfg, i, s.firewall)
+		errs = append(errs, werrs...)
+		stages, serrs := acc.routeStages(cfg, i, routeLimits[i].MaxBodyBytes, ws)
 		errs = append(errs, serrs...)
 		rt.stages = stages
 		errs = append(errs, compileProtection(cfg, i, rt, s, gw)...)
