@@ -138,7 +138,12 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		defer close(flushed)
 		ids.RunFlusher(bg, 30*time.Second)
 	}()
-	defer func() { cancelBG(); <-flushed }()
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		g.RunSweeper(bg)
+	}()
+	defer func() { cancelBG(); <-flushed; <-swept }()
 
 	source, err := loadInitial(ctx, g, o, log)
 	if err != nil {

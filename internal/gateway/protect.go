@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -210,4 +211,37 @@ func retireRedis(old, next *Snapshot) {
 		return
 	}
 	old.redis.Close()
+}
+
+// QuotaRetention is how long quota counters are kept after their period
+// started: long enough to compare this month with the same month last year.
+const QuotaRetention = 400 * 24 * time.Hour
+
+// RunSweeper deletes expired idempotency records (every minute) and quota
+// counters older than QuotaRetention (every hour) from the gateway's
+// store, until ctx ends. Redis expires its own keys.
+func (g *Gateway) RunSweeper(ctx context.Context) {
+	if g.o.Store == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		idempotency.Sweep(ctx, g.o.Store, idempotency.DefaultSweepEvery, nil, func(err error) {
+			g.log.Warn("sweeping expired idempotency keys failed", "error", err)
+		})
+	}()
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if _, err := g.o.Store.DeleteQuotaUsageBefore(ctx, time.Now().Add(-QuotaRetention)); err != nil && ctx.Err() == nil {
+			g.log.Warn("deleting old quota counters failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			<-done
+			return
+		case <-tick.C:
+		}
+	}
 }
