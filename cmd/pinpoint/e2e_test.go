@@ -157,7 +157,7 @@ func portFree(addr string) bool {
 
 // curlRE matches the banner's curl commands: optional header and method,
 // the URL, then "# STATUS [code]".
-var curlRE = regexp.MustCompile(`curl -i (?:-H '([^:]+): ([^']*)' )?(?:-X (\w+) )?(\S+)\s+# (\d{3})(?: ([a-z_]+\.[a-z_]+))?`)
+var curlRE = regexp.MustCompile(`curl -i (?:-H '([^:]+): ([^']*)' )?(?:-X (\w+) )?'?([^'\s]+)'?\s+# (\d{3})(?: ([a-z_]+\.[a-z_]+))?`)
 
 // The quickstart: `pinpoint serve` with no flags prints a banner whose curl
 // commands show a success, a 404 and an upstream error, each explained.
@@ -171,7 +171,7 @@ func TestQuickstartBannerCommandsWork(t *testing.T) {
 		t.Fatalf("no banner\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
 	}
 	matches := curlRE.FindAllStringSubmatch(p.stdout.String(), -1)
-	if len(matches) != 6 {
+	if len(matches) != 7 {
 		t.Fatalf("banner has %d curl commands:\n%s", len(matches), p.stdout)
 	}
 	seen := map[string]bool{}

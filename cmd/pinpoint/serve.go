@@ -307,6 +307,7 @@ func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source st
 		fmt.Fprintf(w, "  curl -i %s/orders      # 401 authn.credential_missing: this route needs an API key\n", proxy)
 		fmt.Fprintf(w, "  curl -i -H 'X-API-Key: %s' %s/orders           # 200\n", quickstartKey, proxy)
 		fmt.Fprintf(w, "  curl -i -H 'X-API-Key: %s' -X POST %s/orders   # 403 authz.scope_missing\n", quickstartKey, proxy)
+		fmt.Fprintf(w, "  curl -i '%s/search?file=../../etc/passwd'   # 403 waf.blocked: the WAF (OWASP CRS) saw a path traversal\n", proxy)
 		fmt.Fprintf(w, "  go run ./cmd/pinpoint logs --status 4xx\n")
 	}
 	fmt.Fprintln(w)
