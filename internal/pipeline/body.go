@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // requestBody is the part of the request body that stages have read (the
@@ -94,6 +95,19 @@ func (x *Exchange) restoreBody() {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// IsJSON reports whether a Content-Type is application/json or a +json
+// type (application/merge-patch+json, application/vnd.api+json).
+func IsJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	typ, sub, ok := strings.Cut(mt, "/")
+	if !ok || typ == "" {
+		return false
+	}
+	return (strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json")) ||
+		(len(sub) > 5 && strings.EqualFold(sub[len(sub)-5:], "+json"))
+}
 
 // IsBodyTooLarge reports whether err says the route's body limit was hit.
 func IsBodyTooLarge(err error) bool { return errors.Is(err, ErrBodyTooLarge) }

@@ -3,11 +3,9 @@ package authz
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 )
@@ -30,14 +28,13 @@ func (s *Stage) loadBody(x *pipeline.Exchange, b *body, o *ownerRule) *pipeline.
 		b.problem = "the request has no body"
 		return nil
 	}
-	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
+	if ct := r.Header.Get("Content-Type"); !pipeline.IsJSON(ct) {
 		b.problem = "the body is not JSON (Content-Type " + strconv.Quote(ct) + ")"
 		return nil
 	}
-	buf, err := readBounded(r.Body, s.maxBody, r.ContentLength)
-	if int64(len(buf)) > s.maxBody || errors.Is(err, pipeline.ErrBodyTooLarge) {
-		// The upstream still gets every byte: what was read, then the rest.
-		restore(r, buf, r.Body)
+	// x.Body keeps what it read for the upstream (and the other stages).
+	buf, complete, err := x.Body(s.maxBody)
+	if !complete && (err == nil || pipeline.IsBodyTooLarge(err)) {
 		b.unread = true
 		return &pipeline.Denial{
 			Code:   "request.body_too_large",
@@ -48,11 +45,9 @@ func (s *Stage) loadBody(x *pipeline.Exchange, b *body, o *ownerRule) *pipeline.
 		}
 	}
 	if err != nil {
-		restore(r, buf, r.Body)
 		b.problem = "reading the body failed: " + err.Error()
 		return nil
 	}
-	restore(r, buf, nil)
 	dec := json.NewDecoder(bytes.NewReader(buf))
 	dec.UseNumber()
 	if err := dec.Decode(&b.doc); err != nil {
@@ -79,45 +74,4 @@ func (b *body) field(o *ownerRule) (string, string) {
 		return "", "body field " + o.field + " is " + kindOf(v)
 	}
 	return s, ""
-}
-
-// readBounded reads at most max+1 bytes of rc, so a body over the limit is
-// detected without reading all of it.
-func readBounded(rc io.Reader, max, declared int64) ([]byte, error) {
-	size := int64(512)
-	if declared > 0 {
-		size = min(declared, max) + 1
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(rc, max+1))
-	return buf.Bytes(), err
-}
-
-// restore gives the request its body back after the stage read buf from
-// it. A complete read is replayable (GetBody); after a partial read the
-// upstream reads buf and then the rest of rest.
-func restore(r *http.Request, buf []byte, rest io.ReadCloser) {
-	if rest == nil {
-		r.Body = io.NopCloser(bytes.NewReader(buf))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-		return
-	}
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(buf), rest), rest}
-	r.GetBody = nil
-}
-
-// isJSON reports whether a Content-Type is application/json or a +json
-// type (application/merge-patch+json, application/vnd.api+json).
-func isJSON(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
-	typ, sub, ok := strings.Cut(mt, "/")
-	if !ok || typ == "" {
-		return false
-	}
-	return (strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json")) ||
-		(len(sub) > 5 && strings.EqualFold(sub[len(sub)-5:], "+json"))
 }

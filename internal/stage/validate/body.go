@@ -24,7 +24,7 @@ type finding struct {
 func (s *Stage) checkBody(x *pipeline.Exchange, op *operation, findings []finding) []finding {
 	r := x.Request
 	ct := r.Header.Get("Content-Type")
-	isJSON := jsonMediaType(ct)
+	isJSON := pipeline.IsJSON(ct)
 	var rb *requestBody
 	if op != nil && s.body {
 		rb = op.body
@@ -206,19 +206,6 @@ func shownPointer(p string) string {
 		return "/"
 	}
 	return clip(p, maxPointerBytes)
-}
-
-// jsonMediaType reports whether a Content-Type is application/json or a
-// +json type (application/merge-patch+json, application/vnd.api+json).
-func jsonMediaType(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
-	typ, sub, ok := strings.Cut(mt, "/")
-	if !ok || typ == "" {
-		return false
-	}
-	return (strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json")) ||
-		(len(sub) > 5 && strings.EqualFold(sub[len(sub)-5:], "+json"))
 }
 
 // maxMediaTypeShown bounds the media type echoed to the client.
