@@ -151,6 +151,7 @@ that holds pinpoint-data, or pass --token / set PINPOINT_ADMIN_TOKEN.`,
 		newTenantsCmd(c),
 		newConsumersCmd(c),
 		newKeysCmd(c),
+		newQuotasCmd(c),
 		newVersionCmd(c),
 	)
 	return root

@@ -163,6 +163,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	adminHandler := admin.NewHandler(admin.Options{
 		Control: g, Store: st, Metrics: metrics.Handler(), Logger: log,
 		Version: version, ConfigFile: o.configFile, Identities: ids,
+		Quotas: g,
 	})
 	srv, err := gateway.Listen(cfg.Listeners, g, adminHandler, log)
 	if err != nil {

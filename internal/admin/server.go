@@ -40,6 +40,9 @@ type Options struct {
 	// Identities manages tenants, consumers and API keys. Nil: those
 	// endpoints are not served.
 	Identities *identity.Service
+	// Quotas reads quota usage (the running gateway). Nil: the
+	// /admin/quotas endpoints are not served.
+	Quotas QuotaReader
 	// ConfigFile is the path of the file that owns the configuration
 	// (pinpoint serve --config FILE). When set, applies and rollbacks
 	// through the admin API are refused with 409 admin.config_owned_by_file;
@@ -84,6 +87,8 @@ type endpoint struct {
 //	GET, POST /admin/tenants; GET, PUT, DELETE /admin/tenants/{id};
 //	POST /admin/tenants/{id}/suspend|activate (same for /admin/consumers)
 //	GET, POST /admin/keys; GET /admin/keys/{id}; POST /admin/keys/{id}/revoke|rotate
+//	GET  /admin/quotas?route=&quota=&consumer=|tenant=|credential=|ip=   quota usage now
+//	GET  /admin/quotas/history?route=&quota=&consumer=...&since=&limit=  stored counters
 func NewHandler(o Options) http.Handler {
 	h := &handler{Options: o, log: o.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
@@ -174,6 +179,12 @@ func (h *handler) endpoints() []endpoint {
 			endpoint{method: "GET", path: "/admin/keys/{id}", serve: h.getKey},
 			endpoint{method: "POST", path: "/admin/keys/{id}/revoke", serve: h.revokeKey},
 			endpoint{method: "POST", path: "/admin/keys/{id}/rotate", serve: h.rotateKey},
+		)
+	}
+	if h.Quotas != nil {
+		eps = append(eps,
+			endpoint{method: "GET", path: "/admin/quotas", serve: h.quotaUsage},
+			endpoint{method: "GET", path: "/admin/quotas/history", serve: h.quotaHistory},
 		)
 	}
 	if h.Metrics != nil {

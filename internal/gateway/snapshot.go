@@ -30,6 +30,7 @@ type Snapshot struct {
 
 	accept      *accept.Stage
 	routes      *router.Table[*Route]
+	byName      map[string]*Route // the routes by name, for quota usage
 	upstreams   map[string]*upstream.Upstream
 	upstreamCfg map[string]config.Upstream
 	disclosure  problem.Disclosure
@@ -92,6 +93,7 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		Config:      cfg,
 		upstreams:   make(map[string]*upstream.Upstream, len(cfg.Upstreams)),
 		upstreamCfg: make(map[string]config.Upstream, len(cfg.Upstreams)),
+		byName:      make(map[string]*Route, len(cfg.Routes)),
 		idHeader:    http.CanonicalHeaderKey(cfg.Gateway.RequestIDHeader),
 		logCalls:    cfg.Gateway.CallLog.IsEnabled(),
 		redactQuery: cfg.Gateway.CallLog.RedactsQuery(),
@@ -181,6 +183,7 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 			rt.cors = true
 		}
 		table = append(table, router.Route[*Route]{Hosts: rc.Hosts, Paths: rc.Paths, Methods: rc.Methods, Value: rt})
+		s.byName[rc.Name] = rt
 	}
 	if len(errs) == 0 {
 		if s.routes, err = router.New(table); err != nil {
