@@ -71,7 +71,10 @@ func discard(s *Snapshot, fresh []*upstream.Upstream) {
 // or to close when the snapshot is discarded).
 func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh []*upstream.Upstream, err error) {
 	o := upstream.Options{Logger: gw.Logger}
-	var acc *access
+	var (
+		acc   *access
+		built *Snapshot // s itself is nil by the time a failed compile's defer runs
+	)
 	defer func() {
 		if err != nil {
 			for _, u := range fresh {
@@ -79,8 +82,8 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 			}
 			fresh = nil
 			acc.close()
-			if s != nil && s.freshRedis {
-				s.redis.Close()
+			if built != nil && built.freshRedis {
+				built.redis.Close()
 			}
 		}
 	}()
@@ -148,6 +151,7 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		s.upstreams[uc.Name], s.upstreamCfg[uc.Name] = u, uc
 	}
 
+	built = s
 	if s.redis, s.freshRedis, err = redisFor(cfg.Redis, prev); err != nil {
 		fail("redis.url", "%v", err)
 	}
