@@ -43,7 +43,9 @@ func requestHeaders(tx types.Transaction, x *pipeline.Exchange) *types.Interrupt
 			tx.AddRequestHeader(k, v)
 		}
 	}
-	if r.Host != "" {
+	// net/http refuses HTTP/1.1 requests without Host, so an empty Host
+	// there was sent empty (CRS 920290), not left out (920280).
+	if r.Host != "" || r.ProtoAtLeast(1, 1) {
 		tx.AddRequestHeader("Host", r.Host)
 	}
 	for _, te := range r.TransferEncoding {
