@@ -21,7 +21,7 @@ func TestOpenAppliesTheBlock(t *testing.T) {
 	if o.Addr != "cache.internal:6380" || o.DB != 3 || o.Username != "user" || o.Password != "pw" {
 		t.Errorf("options %+v", o)
 	}
-	if o.PoolSize != 7 || o.ReadTimeout != 40*time.Millisecond || o.MaxRetries != -1 {
+	if o.PoolSize != 7 || o.ReadTimeout != 40*time.Millisecond || o.MaxRetries > 0 {
 		t.Errorf("pool %d, read timeout %v, retries %d", o.PoolSize, o.ReadTimeout, o.MaxRetries)
 	}
 	if got := cl.Key("rl", "orders", "k"); got != "pp:rl:orders:k" {
