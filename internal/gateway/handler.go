@@ -137,7 +137,7 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	}
 	st.forward = rt.forward
 	st.forward.Path = rt.upstreamPath(x, m.Prefix)
-	if dn, _ := g.serveUpstream(st, rt); dn != nil {
+	if dn := g.serveUpstream(st, rt); dn != nil {
 		if dn.Stage == "" {
 			dn.Stage = "upstream"
 		}

@@ -181,11 +181,12 @@ func compileProtection(cfg *config.Config, i int, rt *Route, s *Snapshot, gw Opt
 }
 
 // serveUpstream calls the route's upstream, through its idempotency gate
-// when it has one. It returns the upstream's refusal, if any.
-func (g *Gateway) serveUpstream(st *state, rt *Route) (dn *pipeline.Denial, answered bool) {
+// when it has one (which may refuse, or replay a stored response instead).
+// It returns the refusal to answer, if any.
+func (g *Gateway) serveUpstream(st *state, rt *Route) (dn *pipeline.Denial) {
 	x, rw := &st.x, &st.rw
 	if rt.idem == nil {
-		return rt.upstream.Serve(rw, x, &st.forward), false
+		return rt.upstream.Serve(rw, x, &st.forward)
 	}
 	tx, d := rt.idem.Begin(x)
 	switch {
@@ -193,16 +194,17 @@ func (g *Gateway) serveUpstream(st *state, rt *Route) (dn *pipeline.Denial, answ
 		if d.Denial.Stage == "" {
 			d.Denial.Stage = "idempotency"
 		}
-		return d.Denial, false
+		return d.Denial
 	case d.Answer != nil:
 		writeAnswer(rw, d.Answer)
-		return nil, true
+		return nil
 	}
 	failed := true
+	// Deferred so that a panicking upstream call releases the key too.
 	defer func() { tx.Finish(x.Request.Context(), failed) }()
 	dn = rt.upstream.Serve(tx.Wrap(rw), x, &st.forward)
 	failed = dn != nil
-	return dn, false
+	return dn
 }
 
 // retireRedis closes old's Redis client when next does not use it.
