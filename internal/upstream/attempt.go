@@ -102,8 +102,9 @@ func failedStatus(code int) bool {
 
 // nextTarget applies the retry rules to a failed attempt and returns the
 // target to try next, or nil to stop. A retry needs a retryable request
-// (idempotent method, the route's key header — Forward.KeyHeader, default Idempotency-Key — or an idempotent route) whose body can
-// be sent again; failures after the target saw the request (a 502/503/504,
+// (an idempotent method, the route's key header — Forward.KeyHeader,
+// default Idempotency-Key — or an idempotent route) whose body can be sent
+// again; failures after the target saw the request (a 502/503/504,
 // garbage, a response-header timeout) are retried only for GET, HEAD and
 // OPTIONS or on idempotent routes. Retries go to targets not yet tried,
 // within retry.attempts and the retry budget.
