@@ -152,6 +152,7 @@ that holds pinpoint-data, or pass --token / set PINPOINT_ADMIN_TOKEN.`,
 		newConsumersCmd(c),
 		newKeysCmd(c),
 		newQuotasCmd(c),
+		newMigrateCmd(c),
 		newVersionCmd(c),
 	)
 	return root

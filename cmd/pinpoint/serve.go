@@ -23,7 +23,6 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/gateway"
 	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/store"
-	"github.com/pinpointgw/pinpoint/internal/store/sqlite"
 	"github.com/pinpointgw/pinpoint/internal/telemetry"
 )
 
@@ -37,6 +36,7 @@ const quickstartKey = "pp_live_demo0000demo_QuickstartDemoKeyNotASecret00001"
 type serveOptions struct {
 	configFile string
 	dataDir    string
+	store      string
 	logFormat  string
 	logLevel   string
 }
@@ -56,7 +56,10 @@ Without --config the gateway serves the newest revision in its store, or, on
 a fresh store, the built-in quickstart: a demo route to an echo backend the
 binary serves on loopback.
 
-State (SQLite store, admin token) lives in --data-dir. The admin token is
+State lives in --data-dir: the SQLite store and the admin token. With
+--store postgres://… (or $PINPOINT_STORE) revisions, consumers, keys, the
+call log, quotas and idempotency keys go to PostgreSQL instead, so several
+nodes can share them; the admin token file stays in --data-dir. The admin token is
 generated at first start and written to DATA_DIR/admin-token (mode 0600);
 set PINPOINT_ADMIN_TOKEN to supply your own.
 
@@ -80,6 +83,7 @@ and in-flight requests get gateway.shutdown_timeout to finish.`,
 	f := cmd.Flags()
 	f.StringVar(&o.configFile, "config", "", "configuration file that owns the configuration (applied at start and on change)")
 	f.StringVar(&o.dataDir, "data-dir", "pinpoint-data", "directory for the SQLite store and the admin token")
+	f.StringVar(&o.store, "store", "", "postgres:// URL or SQLite file (env "+envStore+"; default DATA_DIR/pinpoint.db)")
 	f.StringVar(&o.logFormat, "log-format", "text", "server log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "server log level: debug, info, warn or error")
 	return cmd
@@ -93,9 +97,13 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(o.dataDir, "pinpoint.db"))
+	loc, err := storeLocation(o.store, o.dataDir)
 	if err != nil {
 		return err
+	}
+	st, err := openStore(ctx, loc)
+	if err != nil {
+		return storeError(loc, err)
 	}
 	defer st.Close()
 
@@ -171,7 +179,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	}
 	srv.Serve()
 	g.SetListening(true)
-	printBanner(stdout, srv, cfg, source, g.Revision(), o.dataDir, token, created)
+	printBanner(stdout, srv, cfg, source, g.Revision(), o.dataDir, describeStore(loc), token, created)
 
 	if o.configFile != "" {
 		hup := make(chan os.Signal, 1)
@@ -274,7 +282,7 @@ func newLogger(o serveOptions, w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
 }
 
-func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source string, rev int64, dataDir, token string, created bool) {
+func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source string, rev int64, dataDir, storeDesc, token string, created bool) {
 	proxy, adminAddr := "", ""
 	for _, l := range cfg.Listeners {
 		if l.Kind == "admin" && adminAddr == "" {
@@ -292,6 +300,7 @@ func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source st
 	fmt.Fprintf(w, "\nPinpoint %s serving revision %d (%s)\n", version, rev, source)
 	fmt.Fprintf(w, "  proxy   %s\n", proxy)
 	fmt.Fprintf(w, "  admin   http://%s  (bearer token in %s)\n", adminAddr, filepath.Join(dataDir, "admin-token"))
+	fmt.Fprintf(w, "  store   %s\n", storeDesc)
 	switch {
 	case created && isTerminal(w):
 		fmt.Fprintf(w, "  a new admin token was generated; it is stored only as a hash and in that file:\n    %s\n", token)

@@ -118,8 +118,8 @@ func migratePool(ctx context.Context, pool *pgxpool.Pool, command string) ([]Mig
 // current schema, so processes migrating one schema take turns while
 // different schemas of one database migrate independently.
 func newProvider(ctx context.Context, pool *pgxpool.Pool) (*goose.Provider, func(), error) {
-	var schema string
-	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+	schema, err := currentSchema(ctx, pool)
+	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
 	h := fnv.New64a()
@@ -146,4 +146,20 @@ func newProvider(ctx context.Context, pool *pgxpool.Pool) (*goose.Provider, func
 		return nil, nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return p, func() { db.Close() }, nil
+}
+
+// errNoSchema says the connection's search_path names no schema that exists.
+var errNoSchema = errors.New("the connection's search_path names no existing schema: create the schema first, or fix search_path in the connection string")
+
+// currentSchema is the schema Pinpoint's tables go in: the first existing
+// schema of the connection's search_path.
+func currentSchema(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var schema *string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return "", err
+	}
+	if schema == nil {
+		return "", errNoSchema
+	}
+	return *schema, nil
 }

@@ -102,3 +102,15 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Errorf("status on a newer schema: err = %v, want ErrSchemaTooNew", err)
 	}
 }
+
+func TestOpenNamesAMissingSchema(t *testing.T) {
+	admin(t) // skips without PostgreSQL
+	dsn := withSearchPath(t, baseDSN(), "pp_test_does_not_exist")
+	_, err := Open(t.Context(), dsn)
+	if !errors.Is(err, errNoSchema) {
+		t.Fatalf("Open on a missing schema = %v, want errNoSchema", err)
+	}
+	if _, err := Migrate(t.Context(), dsn, "status"); !errors.Is(err, errNoSchema) {
+		t.Fatalf("Migrate on a missing schema = %v, want errNoSchema", err)
+	}
+}
