@@ -39,6 +39,7 @@ type serveOptions struct {
 	store      string
 	logFormat  string
 	logLevel   string
+	nodeID     string
 }
 
 func newServeCmd() *cobra.Command {
@@ -59,7 +60,11 @@ binary serves on loopback.
 State lives in --data-dir: the SQLite store and the admin token. With
 --store postgres://… (or $PINPOINT_STORE) revisions, consumers, keys, the
 call log, quotas and idempotency keys go to PostgreSQL instead, so several
-nodes can share them; the admin token file stays in --data-dir. The admin token is
+nodes can share them; the admin token file stays in --data-dir. Each node
+then follows the others: a revision applied on any node is served by all,
+and a key revoked or a consumer suspended on one is refused by all, within
+moments (PostgreSQL notifications, with a poll every second as a fallback).
+--node-id names the node in the banner and its logs. The admin token is
 generated at first start and written to DATA_DIR/admin-token (mode 0600);
 set PINPOINT_ADMIN_TOKEN to supply your own.
 
@@ -86,6 +91,7 @@ and in-flight requests get gateway.shutdown_timeout to finish.`,
 	f.StringVar(&o.store, "store", "", "postgres:// URL or SQLite file (env "+envStore+"; default DATA_DIR/pinpoint.db)")
 	f.StringVar(&o.logFormat, "log-format", "text", "server log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "server log level: debug, info, warn or error")
+	f.StringVar(&o.nodeID, "node-id", "", "name of this node in the banner and logs (default: the host name)")
 	return cmd
 }
 
@@ -106,6 +112,11 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		return storeError(loc, err)
 	}
 	defer st.Close()
+	node := nodeName(o.nodeID)
+	_, shared := st.(store.Notifier)
+	if shared {
+		log = log.With("node", node)
+	}
 
 	token, created, err := admin.EnsureToken(ctx, st, o.dataDir, os.Getenv("PINPOINT_ADMIN_TOKEN"))
 	if err != nil {
@@ -158,6 +169,17 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg := g.Current().Config
+	// With a shared store, follow what the other nodes commit.
+	followed := make(chan struct{})
+	if shared {
+		go func() {
+			defer close(followed)
+			g.Follow(bg, gateway.DefaultFollowPoll)
+		}()
+	} else {
+		close(followed)
+	}
+	defer func() { cancelBG(); <-followed }()
 
 	calls := calllog.New(st, calllog.Options{
 		Buffer:    cfg.Gateway.CallLog.BufferSize,
@@ -179,7 +201,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	}
 	srv.Serve()
 	g.SetListening(true)
-	printBanner(stdout, srv, cfg, source, g.Revision(), o.dataDir, describeStore(loc), token, created)
+	printBanner(stdout, srv, cfg, source, g.Revision(), o.dataDir, describeStore(loc), node, token, created)
 
 	if o.configFile != "" {
 		hup := make(chan os.Signal, 1)
@@ -282,7 +304,18 @@ func newLogger(o serveOptions, w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
 }
 
-func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source string, rev int64, dataDir, storeDesc, token string, created bool) {
+// nodeName is --node-id, or else the host name.
+func nodeName(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "pinpoint"
+}
+
+func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source string, rev int64, dataDir, storeDesc, node, token string, created bool) {
 	proxy, adminAddr := "", ""
 	for _, l := range cfg.Listeners {
 		if l.Kind == "admin" && adminAddr == "" {
@@ -301,6 +334,7 @@ func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source st
 	fmt.Fprintf(w, "  proxy   %s\n", proxy)
 	fmt.Fprintf(w, "  admin   http://%s  (bearer token in %s)\n", adminAddr, filepath.Join(dataDir, "admin-token"))
 	fmt.Fprintf(w, "  store   %s\n", storeDesc)
+	fmt.Fprintf(w, "  node    %s\n", node)
 	switch {
 	case created && isTerminal(w):
 		fmt.Fprintf(w, "  a new admin token was generated; it is stored only as a hash and in that file:\n    %s\n", token)

@@ -150,16 +150,22 @@ func (g *Gateway) LoadLatest(ctx context.Context) (store.Revision, error) {
 	if err != nil {
 		return rev, err
 	}
+	return rev, g.publishStored(rev)
+}
+
+// publishStored compiles a stored revision and publishes it; the caller
+// holds applyMu.
+func (g *Gateway) publishStored(rev store.Revision) error {
 	cfg, err := config.Load("revision-"+strconv.FormatInt(rev.Number, 10)+".yaml", rev.Document, g.lookupEnv())
 	if err != nil {
-		return rev, fmt.Errorf("revision %d no longer loads: %w", rev.Number, err)
+		return fmt.Errorf("revision %d no longer loads: %w", rev.Number, err)
 	}
 	next, fresh, err := compile(cfg, g.snap.Load(), g.o)
 	if err != nil {
-		return rev, fmt.Errorf("revision %d no longer compiles: %w", rev.Number, err)
+		return fmt.Errorf("revision %d no longer compiles: %w", rev.Number, err)
 	}
 	g.publish(next, fresh, rev.Number, rev.Hash)
-	return rev, nil
+	return nil
 }
 
 func (g *Gateway) rejected(req admin.ApplyRequest, err error) {

@@ -24,6 +24,46 @@ type Store interface {
 	Close() error
 }
 
+// Event kinds a Notifier reports.
+const (
+	// EventRevision: a revision was appended; ID is its number.
+	EventRevision = "revision"
+	// EventTenant, EventConsumer, EventKey: the stored object with ID was
+	// created, changed or deleted (read it back to learn which).
+	EventTenant   = "tenant"
+	EventConsumer = "consumer"
+	EventKey      = "key"
+	// EventReconnected: the listener (re)connected, the first time
+	// included; events written while it was not listening were missed, so
+	// the caller should resynchronize everything.
+	EventReconnected = "reconnected"
+	// EventDisconnected: the listener lost its connection (Err says why)
+	// and is reconnecting; events are missed until EventReconnected.
+	EventDisconnected = "disconnected"
+)
+
+// Event is one change notification.
+type Event struct {
+	// Kind is one of the Event* constants.
+	Kind string
+	// ID names the changed object (a revision number in decimal).
+	ID string
+	// Err is why the connection was lost (EventDisconnected only).
+	Err error
+}
+
+// Notifier is implemented by stores shared by several gateway processes
+// (PostgreSQL): it reports the changes any of them commits, so every
+// process can follow them.
+type Notifier interface {
+	// Listen calls onEvent for each change committed to the store, in
+	// commit order, until ctx ends; then it returns nil. A lost connection
+	// is reported (EventDisconnected) and re-established with backoff
+	// (EventReconnected). onEvent runs on Listen's goroutine; while it
+	// blocks, further events wait.
+	Listen(ctx context.Context, onEvent func(Event)) error
+}
+
 // Revision is one applied configuration.
 type Revision struct {
 	// Number is assigned by the store: 1, 2, 3, ... with no gaps.

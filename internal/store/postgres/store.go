@@ -41,6 +41,8 @@ var ErrInvalidTokenHash = errors.New("token hash must be a lowercase hex SHA-256
 type Store struct {
 	pool  *pgxpool.Pool
 	parts *partitions
+	// schema is the store's schema, which names its change notifications.
+	schema string
 }
 
 // Open connects to the database named by dsn (a PostgreSQL URL or key=value
@@ -77,7 +79,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool, parts: newPartitions(schema)}, nil
+	return &Store{pool: pool, parts: newPartitions(schema), schema: schema}, nil
 }
 
 // Pool is the store's connection pool, for health checks and metrics.
