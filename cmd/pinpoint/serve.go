@@ -332,7 +332,16 @@ func printBanner(w io.Writer, srv *gateway.Server, cfg *config.Config, source st
 	}
 	fmt.Fprintf(w, "\nPinpoint %s serving revision %d (%s)\n", version, rev, source)
 	fmt.Fprintf(w, "  proxy   %s\n", proxy)
-	fmt.Fprintf(w, "  admin   http://%s  (bearer token in %s)\n", adminAddr, filepath.Join(dataDir, "admin-token"))
+	switch {
+	case os.Getenv("PINPOINT_ADMIN_TOKEN") != "":
+		fmt.Fprintf(w, "  admin   http://%s  (bearer token: $PINPOINT_ADMIN_TOKEN)\n", adminAddr)
+	case token == "":
+		// The store already holds tokens (another node made one) and this
+		// node has no file and no $PINPOINT_ADMIN_TOKEN.
+		fmt.Fprintf(w, "  admin   http://%s  (use a token the store already knows: $PINPOINT_ADMIN_TOKEN, or another node's admin-token file)\n", adminAddr)
+	default:
+		fmt.Fprintf(w, "  admin   http://%s  (bearer token in %s)\n", adminAddr, filepath.Join(dataDir, "admin-token"))
+	}
 	fmt.Fprintf(w, "  store   %s\n", storeDesc)
 	fmt.Fprintf(w, "  node    %s\n", node)
 	switch {
