@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,50 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/pinpointgw/pinpoint/internal/store/postgres/pgtest"
 )
 
-// postgresDSN is the database the PostgreSQL tests use.
-func postgresDSN() string {
-	if d := os.Getenv("PINPOINT_TEST_POSTGRES_DSN"); d != "" {
-		return d
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// freshSchema creates a schema of its own for the test and returns a DSN
-// whose search_path selects it. Without PostgreSQL the test is skipped,
-// except under CI=true, where it fails.
+// freshSchema creates a schema of its own for the test (dropped when it
+// ends) and returns a DSN whose search_path selects it. Without PostgreSQL
+// the test is skipped, except under CI=true, where it fails.
 func freshSchema(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, postgresDSN())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI=true: %v", err)
-		}
-		t.Skipf("PostgreSQL not reachable (%v); start it to run this test", err)
-	}
-	defer conn.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "pp_cli_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), postgresDSN())
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(postgresDSN(), "?") {
-		sep = "&"
-	}
-	return postgresDSN() + sep + "search_path=" + schema
+	return pgtest.FreshSchemaDSN(t)
 }
 
 // TestServeOnPostgres: migrate, then serve a config file with the store in
