@@ -539,11 +539,13 @@ func TestClusterOfThreeNodes(t *testing.T) {
 	// Long enough for every node's follower poll and call-log flush to
 	// meet the outage.
 	outageEnds := time.Now().Add(1500 * time.Millisecond)
+	outageCalls := 0
 	for i := 0; time.Now().Before(outageEnds); i++ {
 		for _, n := range nodes {
 			if st, code, err := c.get(n, fmt.Sprintf("/open/outage-%d", i), ""); err != nil || st != http.StatusOK {
 				t.Fatalf("%s during the PostgreSQL outage: %d %s %v\nstderr:\n%s", n.name, st, code, err, n.p.stderr)
 			}
+			outageCalls++
 			rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_, err := n.api.Ready(rctx)
 			rcancel()
@@ -594,6 +596,26 @@ func TestClusterOfThreeNodes(t *testing.T) {
 		}
 		if seen != len(nodes) {
 			return fmt.Errorf("%d of %d calls to %s logged", seen, len(nodes), marker)
+		}
+		return nil
+	})
+	// The call log kept the records made during the outage and wrote them
+	// once PostgreSQL answered again: none is lost.
+	c.eventually("the call log wrote the records made during the outage", converge+5*time.Second, []*clusterNode{n1}, func(n *clusterNode) error {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		calls, err := n.api.Calls(cctx, admin.CallFilter{Route: "open", Limit: 10000})
+		if err != nil {
+			return err
+		}
+		seen := 0
+		for _, call := range calls {
+			if strings.HasPrefix(call.Path, "/open/outage-") {
+				seen++
+			}
+		}
+		if seen != outageCalls {
+			return fmt.Errorf("%d of the %d calls made during the outage logged", seen, outageCalls)
 		}
 		return nil
 	})

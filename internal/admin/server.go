@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -58,8 +60,9 @@ const requestIDHeader = "X-Request-Id"
 
 type handler struct {
 	Options
-	log *slog.Logger
-	mux *http.ServeMux
+	log   *slog.Logger
+	mux   *http.ServeMux
+	probe storeProbe
 }
 
 // endpoint is one admin route; the table drives registration, 405 Allow
@@ -284,6 +287,14 @@ type Readiness struct {
 	Revision int64 `json:"revision"`
 	// Reason says why the gateway is not ready.
 	Reason string `json:"reason,omitempty"`
+	// Store is "ok" when the store answered a ping in the last second or
+	// so, "unreachable" when it did not: the gateway keeps proxying on the
+	// revision it has, but configuration and identity changes cannot be
+	// applied. Empty when the store cannot be pinged.
+	Store string `json:"store,omitempty"`
+	// StoreReason says why the store counts as unreachable. It is generic
+	// (the probe is public); the store's own error goes to the log.
+	StoreReason string `json:"store_reason,omitempty"`
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
@@ -292,12 +303,66 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 
 // readyz answers 503 with a plain JSON body rather than a problem, because
 // probes only read the status and humans read the reason.
+// The store's state does not change readiness: a gateway whose store is down
+// still proxies on the revision it has.
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
+	rd := Readiness{Revision: h.Control.Revision()}
+	rd.Store, rd.StoreReason = h.probe.check(r.Context(), h.Store, h.log)
 	if err := h.Control.Ready(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, Readiness{Revision: h.Control.Revision(), Reason: err.Error()})
+		rd.Reason = err.Error()
+		writeJSON(w, http.StatusServiceUnavailable, rd)
 		return
 	}
-	writeJSON(w, http.StatusOK, Readiness{Ready: true, Revision: h.Control.Revision()})
+	rd.Ready = true
+	writeJSON(w, http.StatusOK, rd)
+}
+
+// Store probe timing: a ping waits at most storePingTimeout, and its result
+// is reused for storeProbeTTL so frequent probes stay cheap.
+const (
+	storePingTimeout = 500 * time.Millisecond
+	storeProbeTTL    = time.Second
+)
+
+// storeProbe pings the store for /readyz and caches the answer. Concurrent
+// probes wait for the one ping in progress instead of starting their own.
+type storeProbe struct {
+	mu     sync.Mutex
+	at     time.Time // when the cached answer was taken; zero: none
+	state  string
+	reason string
+}
+
+// check returns the store's state ("ok", "unreachable", or "" when st
+// cannot be pinged) and, when unreachable, a reason safe to show anyone.
+// Changes of state are logged, with the store's error.
+func (p *storeProbe) check(ctx context.Context, st store.Store, log *slog.Logger) (state, reason string) {
+	pinger, ok := st.(store.Pinger)
+	if !ok {
+		return "", ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.at.IsZero() && time.Since(p.at) < storeProbeTTL {
+		return p.state, p.reason
+	}
+	// The ping outlives a probe that gave up, so its answer is cached.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storePingTimeout)
+	err := pinger.Ping(pctx)
+	cancel()
+	state, reason = "ok", ""
+	if err != nil {
+		state, reason = "unreachable", "the store did not answer a ping; configuration and identity changes cannot be applied"
+	}
+	if state != p.state {
+		if err != nil {
+			log.Warn("readyz: the store did not answer a ping", "error", err)
+		} else if p.state != "" {
+			log.Info("readyz: the store answers again")
+		}
+	}
+	p.at, p.state, p.reason = time.Now(), state, reason
+	return state, reason
 }
 
 // VersionInfo is the body of GET /admin/version.

@@ -108,13 +108,13 @@ func TestProbes(t *testing.T) {
 	// One sequence: the gateway becomes ready, then loses its listeners.
 	t.Run("healthz", func(t *testing.T) { check(t, "/healthz", 200, `{"status":"ok"}`) })
 	t.Run("readyz before any revision", func(t *testing.T) {
-		check(t, "/readyz", 503, `{"ready":false,"revision":0,"reason":"no configuration has been applied yet"}`)
+		check(t, "/readyz", 503, `{"ready":false,"revision":0,"reason":"no configuration has been applied yet","store":"ok"}`)
 	})
 	f.apply(t, "valid.yaml")
-	t.Run("readyz serving", func(t *testing.T) { check(t, "/readyz", 200, `{"ready":true,"revision":1}`) })
+	t.Run("readyz serving", func(t *testing.T) { check(t, "/readyz", 200, `{"ready":true,"revision":1,"store":"ok"}`) })
 	f.ctl.SetNotReady(errors.New("listener public is not up"))
 	t.Run("readyz listeners down", func(t *testing.T) {
-		check(t, "/readyz", 503, `{"ready":false,"revision":1,"reason":"listener public is not up"}`)
+		check(t, "/readyz", 503, `{"ready":false,"revision":1,"reason":"listener public is not up","store":"ok"}`)
 	})
 	t.Run("client", func(t *testing.T) {
 		rd, err := f.client.Ready(t.Context())

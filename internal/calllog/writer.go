@@ -16,9 +16,13 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
 
-// retryDelay is how long a failed batch waits before its one retry: long
-// enough for a briefly locked database file to free up.
-const retryDelay = 250 * time.Millisecond
+// A failed batch is retried after retryFirst, then after twice as long each
+// time, up to retryMax between attempts: quick enough for a briefly locked
+// database file, gentle on a store that is down for minutes.
+const (
+	retryFirst = 250 * time.Millisecond
+	retryMax   = 5 * time.Second
+)
 
 // Options tune a Writer. The zero value is usable: every field has a default.
 type Options struct {
@@ -132,8 +136,9 @@ func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
 // Written is how many records have been stored.
 func (w *Writer) Written() uint64 { return w.written.Load() }
 
-// Failed is how many accepted records were lost because the store failed
-// (after one retry), or because Close ran out of time before storing them.
+// Failed is how many accepted records were lost: the store refused them
+// twice while answering pings, or Close ran out of time before storing them
+// (a store that is down is retried until then).
 func (w *Writer) Failed() uint64 { return w.failed.Load() }
 
 // Close stops accepting records, stores those already queued and stops the
@@ -198,37 +203,63 @@ func (w *Writer) run() {
 	}
 }
 
-// store writes one batch, retrying once after retryDelay. Errors are logged
-// with the record count only: records hold client addresses and paths.
+// storePingTimeout bounds the ping that tells a refused batch from a store
+// that is down.
+const storePingTimeout = 2 * time.Second
+
+// storeAnswers reports whether the store can be pinged and answers.
+func (w *Writer) storeAnswers() bool {
+	p, ok := w.dst.(store.Pinger)
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, storePingTimeout)
+	defer cancel()
+	return p.Ping(ctx) == nil
+}
+
+// store writes one batch. While the store fails it keeps the batch and tries
+// again after a growing delay (retryFirst doubling up to retryMax), so an
+// outage loses no record: meanwhile the batching loop reads nothing, new
+// records wait in the buffer, and once that is full Log drops and counts
+// them. The batch is given up when Close runs out of time, or when a retry
+// fails too while the store answers a ping (store.Pinger): then the batch,
+// not the store, is at fault. Errors are logged with the record count only:
+// records hold client addresses and paths.
 func (w *Writer) store(batch []store.Call) {
 	n := uint64(len(batch))
-	if w.ctx.Err() != nil { // Close gave up: leave the store alone
-		w.failed.Add(n)
-		w.abandoned += n
-		return
-	}
-	err := w.dst.InsertCalls(w.ctx, batch)
-	if err == nil {
-		w.written.Add(n)
-		return
-	}
-	if w.ctx.Err() == nil {
-		w.o.Logger.Warn("call log: storing records failed, retrying", "records", n, "err", err)
-		t := time.NewTimer(retryDelay)
+	delay := retryFirst
+	for attempt := 1; ; attempt++ {
+		if w.ctx.Err() != nil { // Close gave up: leave the store alone
+			w.failed.Add(n)
+			w.abandoned += n
+			return
+		}
+		err := w.dst.InsertCalls(w.ctx, batch)
+		if err == nil {
+			w.written.Add(n)
+			if attempt > 1 {
+				w.o.Logger.Info("call log: records stored after the store recovered", "records", n, "attempts", attempt)
+			}
+			return
+		}
+		if w.ctx.Err() != nil {
+			continue
+		}
+		if attempt > 1 && w.storeAnswers() {
+			// The store is up and still refuses the batch: the records
+			// themselves are the problem, and retrying would stall the log.
+			w.failed.Add(n)
+			w.o.Logger.Error("call log: records lost, the store refused them twice", "records", n, "err", err)
+			return
+		}
+		w.o.Logger.Warn("call log: storing records failed, retrying", "records", n, "attempt", attempt, "retry_in", delay, "err", err)
+		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
-			if err = w.dst.InsertCalls(w.ctx, batch); err == nil {
-				w.written.Add(n)
-				return
-			}
 		case <-w.ctx.Done():
 			t.Stop()
 		}
+		delay = min(2*delay, retryMax)
 	}
-	w.failed.Add(n)
-	if w.ctx.Err() != nil {
-		w.abandoned += n
-		return
-	}
-	w.o.Logger.Error("call log: records lost, store failed twice", "records", n, "err", err)
 }

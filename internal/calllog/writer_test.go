@@ -191,65 +191,161 @@ func TestCloseGivesUpWithContext(t *testing.T) {
 	})
 }
 
-// flakyStore is a real store that fails its first failures InsertCalls calls,
-// as a database would while its disk is full or its file is locked.
-type flakyStore struct {
+// downStore is a real store behind a shim that fails every InsertCalls while
+// down is set, as a database does while it is unreachable. It records the
+// request IDs it stored, in order.
+type downStore struct {
 	store.CallLog
-	failures atomic.Int32
+	down     atomic.Bool
+	attempts atomic.Int32
+	mu       sync.Mutex
+	stored   []string
 }
 
-func (s *flakyStore) InsertCalls(ctx context.Context, calls []store.Call) error {
-	if s.failures.Add(-1) >= 0 {
-		return errors.New("database is locked")
+func (s *downStore) InsertCalls(ctx context.Context, calls []store.Call) error {
+	s.attempts.Add(1)
+	if s.down.Load() {
+		return errors.New("connection refused")
 	}
-	return s.CallLog.InsertCalls(ctx, calls)
+	if err := s.CallLog.InsertCalls(ctx, calls); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range calls {
+		s.stored = append(s.stored, c.RequestID)
+	}
+	return nil
 }
 
-func TestStoreFailuresAreRetriedOnce(t *testing.T) {
+func TestStoreOutageLosesNoRecordWithinTheBuffer(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name            string
-		failures        int32
-		written, failed uint64
-	}{
-		{"succeeds first time", 0, 5, 0},
-		{"succeeds on retry", 1, 5, 0},
-		{"fails twice", 2, 0, 5},
+	synctest.Test(t, func(t *testing.T) {
+		const batch, buffer, extra = 5, 10, 3
+		real := openStore(t)
+		down := &downStore{CallLog: real}
+		down.down.Store(true)
+		var logs bytes.Buffer
+		w := New(down, Options{Buffer: buffer, BatchSize: batch, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+
+		for i := range batch { // the first batch, taken out of the buffer
+			c := call(i)
+			c.Path = "/users/secret-path"
+			w.Log(c)
+		}
+		synctest.Wait() // the writer is waiting to retry it
+		for i := range buffer + extra {
+			w.Log(call(batch + i))
+		}
+		time.Sleep(time.Minute) // a long outage: many retries
+		synctest.Wait()
+		if w.Written() != 0 || w.Failed() != 0 || w.Dropped() != extra {
+			t.Fatalf("during the outage: Written %d, Failed %d, Dropped %d; want 0, 0, %d", w.Written(), w.Failed(), w.Dropped(), extra)
+		}
+		// Backoff: about 250ms doubling to 5s in a minute is far fewer than
+		// the 240 attempts of a fixed 250ms delay.
+		if n := down.attempts.Load(); n < 5 || n > 20 {
+			t.Errorf("%d attempts in a minute, want backoff to 5s", n)
+		}
+
+		down.down.Store(false)
+		time.Sleep(retryMax)
+		synctest.Wait()
+		const want = batch + buffer
+		if w.Written() != want || w.Failed() != 0 || w.Dropped() != extra {
+			t.Errorf("after recovery: Written %d, Failed %d, Dropped %d; want %d, 0, %d", w.Written(), w.Failed(), w.Dropped(), want, extra)
+		}
+		down.mu.Lock()
+		stored := down.stored
+		down.mu.Unlock()
+		if len(stored) != want {
+			t.Fatalf("%d records stored, want %d", len(stored), want)
+		}
+		for i, id := range stored {
+			if id != fmt.Sprintf("req-%d", i) {
+				t.Fatalf("record %d stored is %s, want req-%d: %v", i, id, i, stored)
+			}
+		}
+		if got := countCalls(t, real); got != want {
+			t.Errorf("%d in the store, want %d", got, want)
+		}
+		if !bytes.Contains(logs.Bytes(), []byte("connection refused")) {
+			t.Errorf("store error not logged: %s", logs.String())
+		}
+		for _, secret := range []string{"secret-path", "req-", "203.0.113.7"} {
+			if bytes.Contains(logs.Bytes(), []byte(secret)) {
+				t.Errorf("log contains record contents %q: %s", secret, logs.String())
+			}
+		}
+		closeWriter(t, w)
+	})
+}
+
+// refusingStore is a real store, reachable (it answers Ping), whose
+// InsertCalls refuses batches holding a poisoned record, as a database does
+// with a value it cannot store.
+type refusingStore struct {
+	*sqlite.Store
+}
+
+func (s refusingStore) InsertCalls(ctx context.Context, calls []store.Call) error {
+	for _, c := range calls {
+		if c.Path == "/poison" {
+			return errors.New("invalid byte sequence")
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			synctest.Test(t, func(t *testing.T) {
-				real := openStore(t)
-				flaky := &flakyStore{CallLog: real}
-				flaky.failures.Store(tt.failures)
-				var logs bytes.Buffer
-				w := New(flaky, Options{BatchSize: 5, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-				for i := range 5 {
-					c := call(i)
-					c.Path = "/users/secret-path"
-					w.Log(c)
-				}
-				time.Sleep(time.Second) // past the retry delay
-				synctest.Wait()
-				if w.Written() != tt.written || w.Failed() != tt.failed {
-					t.Errorf("Written %d, Failed %d; want %d and %d", w.Written(), w.Failed(), tt.written, tt.failed)
-				}
-				if got := countCalls(t, real); uint64(got) != tt.written {
-					t.Errorf("%d stored, want %d", got, tt.written)
-				}
-				if tt.failures > 0 && !bytes.Contains(logs.Bytes(), []byte("database is locked")) {
-					t.Errorf("store error not logged: %s", logs.String())
-				}
-				for _, secret := range []string{"secret-path", "req-", "203.0.113.7"} {
-					if bytes.Contains(logs.Bytes(), []byte(secret)) {
-						t.Errorf("log contains record contents %q: %s", secret, logs.String())
-					}
-				}
-				closeWriter(t, w)
-			})
-		})
-	}
+	return s.Store.InsertCalls(ctx, calls)
+}
+
+func TestBatchRefusedByAReachableStoreIsDropped(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		real := openStore(t)
+		w := New(refusingStore{real}, Options{BatchSize: 2})
+		bad := call(0)
+		bad.Path = "/poison"
+		w.Log(bad)
+		w.Log(call(1))
+		synctest.Wait()
+		w.Log(call(2))
+		w.Log(call(3))
+		time.Sleep(time.Second) // past the retry
+		synctest.Wait()
+		if w.Failed() != 2 || w.Written() != 2 {
+			t.Errorf("Failed %d, Written %d; want 2 and 2", w.Failed(), w.Written())
+		}
+		closeWriter(t, w)
+		if got := countCalls(t, real); got != 2 {
+			t.Errorf("%d stored, want 2", got)
+		}
+	})
+}
+
+func TestCloseGivesUpDuringAnOutage(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		real := openStore(t)
+		down := &downStore{CallLog: real}
+		down.down.Store(true)
+		w := New(down, Options{BatchSize: 4})
+		for i := range 10 {
+			w.Log(call(i))
+		}
+		synctest.Wait()
+
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		if err := w.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Close = %v, want context.DeadlineExceeded", err)
+		}
+		synctest.Wait()
+		if w.Failed() != 10 || w.Written() != 0 {
+			t.Errorf("Failed %d, Written %d; want 10 and 0", w.Failed(), w.Written())
+		}
+		if err := w.Close(t.Context()); err != nil {
+			t.Errorf("second Close = %v", err)
+		}
+	})
 }
 
 func TestConcurrentLog(t *testing.T) {

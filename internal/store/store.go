@@ -24,6 +24,12 @@ type Store interface {
 	Close() error
 }
 
+// Pinger is implemented by stores that can check they are reachable, for
+// readiness probes: Ping returns nil when the store answers before ctx ends.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // Event kinds a Notifier reports.
 const (
 	// EventRevision: a revision was appended; ID is its number.

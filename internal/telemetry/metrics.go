@@ -147,7 +147,7 @@ func (m *Metrics) RegisterCallLog(c CallLogCounters) {
 			Name: "pinpoint_calllog_dropped_total", Help: "Call-log records dropped because the writer's buffer was full.",
 		}, func() float64 { return float64(c.Dropped()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "pinpoint_calllog_failed_total", Help: "Call-log records lost because the store failed.",
+			Name: "pinpoint_calllog_failed_total", Help: "Call-log records lost: refused by a reachable store, or not stored when shutdown gave up.",
 		}, func() float64 { return float64(c.Failed()) }),
 	)
 }

@@ -28,7 +28,10 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Pinger = (*Store)(nil)
+)
 
 // ErrInvalidTokenHash is returned by CreateAdminToken and CreateAPIKey when
 // the hash is not 64 lowercase hex characters. It guards against a raw
@@ -60,8 +63,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 // OpenConfig is Open with a parsed pool configuration, for callers that set
-// pool sizes, TLS or runtime parameters in code.
+// pool sizes, TLS or runtime parameters in code. cfg is not modified; the
+// store adds hooks to a copy so that, after an outage, connections it may
+// have killed are checked before use (see lossWatch).
 func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
+	cfg = cfg.Copy()
+	new(lossWatch).install(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
@@ -84,6 +91,11 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 
 // Pool is the store's connection pool, for health checks and metrics.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping implements store.Pinger: it checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return wrap("ping", s.pool.Ping(ctx))
+}
 
 // Close closes the connection pool, waiting for connections in use to be
 // returned.

@@ -126,6 +126,15 @@ func createFile(path string) error {
 // Path is the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
+// Ping implements store.Pinger: it checks that the database can be read. It
+// uses the read pool, so a long write does not make the store look down.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
 // Close closes both connection pools. Calls still in progress may fail.
 func (s *Store) Close() error {
 	var errs []error
