@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -156,6 +157,36 @@ type CallQuery struct {
 	Limit int
 	// Ascending orders by Seq ascending (following); default newest first.
 	Ascending bool
+}
+
+// Filters passes each condition of q to add as a SQL fragment with ?
+// placeholders and its values, in a fixed order, so every store filters
+// alike; at converts Since to the store's time encoding. A StatusClass
+// outside 1..5 is an error.
+func (q CallQuery) Filters(at func(time.Time) any, add func(cond string, vals ...any)) error {
+	if q.Status != 0 {
+		add("status = ?", q.Status)
+	}
+	if q.StatusClass != 0 {
+		if q.StatusClass < 1 || q.StatusClass > 5 {
+			return fmt.Errorf("status class %d is not 1..5", q.StatusClass)
+		}
+		add("status BETWEEN ? AND ?", q.StatusClass*100, q.StatusClass*100+99)
+	}
+	for _, f := range []struct{ col, v string }{
+		{"code", q.Code}, {"route", q.Route}, {"request_id", q.RequestID}, {"consumer_id", q.Consumer},
+	} {
+		if f.v != "" {
+			add(f.col+" = ?", f.v)
+		}
+	}
+	if !q.Since.IsZero() {
+		add("time >= ?", at(q.Since))
+	}
+	if q.AfterSeq != 0 {
+		add("seq > ?", q.AfterSeq)
+	}
+	return nil
 }
 
 // CallLog stores call records.

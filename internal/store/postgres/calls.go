@@ -139,32 +139,8 @@ func buildCallQuery(q store.CallQuery) (string, []any, error) {
 		}
 		where = append(where, cond)
 	}
-	if q.Status != 0 {
-		add("status = ?", q.Status)
-	}
-	if q.StatusClass != 0 {
-		if q.StatusClass < 1 || q.StatusClass > 5 {
-			return "", nil, fmt.Errorf("postgres: query calls: status class %d is not 1..5", q.StatusClass)
-		}
-		add("status BETWEEN ? AND ?", q.StatusClass*100, q.StatusClass*100+99)
-	}
-	if q.Code != "" {
-		add("code = ?", q.Code)
-	}
-	if q.Route != "" {
-		add("route = ?", q.Route)
-	}
-	if q.RequestID != "" {
-		add("request_id = ?", q.RequestID)
-	}
-	if q.Consumer != "" {
-		add("consumer_id = ?", q.Consumer)
-	}
-	if !q.Since.IsZero() {
-		add("time >= ?", q.Since)
-	}
-	if q.AfterSeq != 0 {
-		add("seq > ?", q.AfterSeq)
+	if err := q.Filters(func(t time.Time) any { return t }, add); err != nil {
+		return "", nil, fmt.Errorf("postgres: query calls: %w", err)
 	}
 
 	var b strings.Builder
