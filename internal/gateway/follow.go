@@ -22,7 +22,11 @@ const DefaultFollowPoll = time.Second
 // everything is resynchronized, since changes may have been missed. In
 // addition, and with any store, the newest revision is checked every poll
 // (poll <= 0: DefaultFollowPoll), so revisions arrive even while
-// notifications are unavailable.
+// notifications are unavailable. While they are (a store without
+// store.Notifier, or a notification connection being re-established),
+// every identity is also resynchronized each identityPollFactor polls, so
+// a revoked key or a suspended consumer is refused here within that time
+// even when no notification reports it.
 //
 // A stored revision that does not compile here is logged once and skipped;
 // the running revision keeps serving. Follow serializes with Apply, so a
@@ -38,7 +42,10 @@ func (g *Gateway) Follow(ctx context.Context, poll time.Duration) {
 	events := make(chan store.Event, 64)
 	var listener sync.WaitGroup
 	defer listener.Wait()
-	if n, ok := g.o.Store.(store.Notifier); ok {
+	n, notifies := g.o.Store.(store.Notifier)
+	// Until the listener reports its first connection, changes may be missed.
+	f.lost = notifies
+	if notifies {
 		listener.Go(func() {
 			err := n.Listen(ctx, func(e store.Event) {
 				select {
@@ -48,6 +55,10 @@ func (g *Gateway) Follow(ctx context.Context, poll time.Duration) {
 			})
 			if err != nil {
 				g.log.Error("change notifications stopped; following by polling", "error", err)
+				select {
+				case events <- store.Event{Kind: store.EventDisconnected, Err: err}:
+				case <-ctx.Done():
+				}
 			}
 		})
 	}
@@ -61,25 +72,32 @@ func (g *Gateway) Follow(ctx context.Context, poll time.Duration) {
 			f.handle(ctx, e)
 		case <-tick.C:
 			f.catchUp(ctx)
-			if f.resync {
+			f.ticks++
+			if f.resync || ((!notifies || f.lost) && f.ticks%identityPollFactor == 0) {
 				f.syncIdentities(ctx)
 			}
 		}
 	}
 }
 
+// identityPollFactor: without notifications, identities are
+// resynchronized every this many revision polls (10 s by default).
+const identityPollFactor = 10
+
 // follower is Follow's state; only Follow's goroutine uses it.
 type follower struct {
 	g    *Gateway
 	poll time.Duration
+	// ticks counts polls.
+	ticks int
 	// skipped is the newest revision that could not be served here.
 	skipped int64
 	// resync is set when an identity reload failed: the next poll
 	// resynchronizes every identity.
 	resync bool
-	// lost is set while notifications are unavailable; storeDown while
-	// the store cannot be read (each logged once).
-	lost, storeDown bool
+	// lost is set while notifications are unavailable (warned once that
+	// was logged); storeDown while the store cannot be read (logged once).
+	lost, warned, storeDown bool
 }
 
 func (f *follower) handle(ctx context.Context, e store.Event) {
@@ -96,17 +114,18 @@ func (f *follower) handle(ctx context.Context, e store.Event) {
 	case store.EventKey:
 		err = g.o.Identities.ReloadKey(ctx, g.o.Store, e.ID)
 	case store.EventDisconnected:
-		if !f.lost {
-			f.lost = true
+		if !f.lost || !f.warned {
+			f.lost, f.warned = true, true
 			g.log.Warn("change notifications lost; reconnecting, and checking for new revisions every "+f.poll.String(),
 				"error", errString(e.Err))
 		}
 		return
 	case store.EventReconnected:
-		if f.lost {
-			f.lost = false
+		if f.warned {
+			f.warned = false
 			g.log.Info("change notifications restored; resynchronizing")
 		}
+		f.lost = false
 		f.catchUp(ctx)
 		f.syncIdentities(ctx)
 		return

@@ -256,6 +256,28 @@ func TestFollowConvergesByPolling(t *testing.T) {
 		_, _, be := b.get("/app", "")
 		return be == "green" && b.g.Revision() == n
 	})
+
+	// Identities reach B by its periodic resynchronization (every
+	// identityPollFactor polls: 500 ms here).
+	ctx := context.Background()
+	if _, err := a.svc.PutConsumer(ctx, store.Consumer{ID: "mobile"}, true); err != nil {
+		t.Fatal(err)
+	}
+	key, k, err := a.svc.CreateKey(ctx, identity.NewKey{ConsumerID: "mobile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, 3*time.Second, "B accepts a key created on A", func() bool {
+		st, _, _ := b.get("/keyed", key)
+		return st == http.StatusOK
+	})
+	if _, err := a.svc.RevokeKey(ctx, k.ID, "leaked"); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 3*time.Second, "B refuses the key revoked on A", func() bool {
+		st, code, _ := b.get("/keyed", key)
+		return st == http.StatusUnauthorized && code == "authn.key_revoked"
+	})
 }
 
 // A stored revision that does not compile on a follower is skipped: the
