@@ -13,12 +13,18 @@ import (
 type Change struct {
 	// Kind is "added", "removed" or "changed".
 	Kind string `json:"kind"`
-	// Object is "gateway", "listener", "upstream" or "route".
+	// Object is "gateway", a top-level section ("waf", "redis", "explain",
+	// "analytics", "alerts", "telemetry", "redact"), or a named object:
+	// "listener", "upstream", "route", "authenticator", "policy", "tenant"
+	// or "consumer".
 	Object string `json:"object"`
 	// Name is the object's name; empty for the gateway section.
 	Name string `json:"name,omitempty"`
 	// Fields lists the changed field paths of a "changed" object, e.g.
 	// "paths", "timeout", "targets[0].weight", "health_check.active.interval".
+	// A changed list of strings names what was added and removed:
+	// "api_keys[0].scopes (-orders:write)", "paths (+/v2/users)", except
+	// for fields that may hold secrets.
 	Fields []string `json:"fields,omitempty"`
 }
 
@@ -31,7 +37,10 @@ const (
 
 // objectOrder sorts changes the way a reader follows a config: gateway
 // settings, then what listens, what serves, and what routes.
-var objectOrder = map[string]int{"gateway": 0, "listener": 1, "upstream": 2, "route": 3}
+var objectOrder = map[string]int{
+	"gateway": 0, "waf": 1, "redis": 1, "explain": 1, "analytics": 1, "alerts": 1, "telemetry": 1, "redact": 1,
+	"listener": 2, "upstream": 3, "route": 4, "authenticator": 5, "policy": 6, "tenant": 7, "consumer": 8,
+}
 
 // Diff compares two decoded revisions (normally both from Load, so defaults
 // are applied on both sides). old may be nil: everything in next is added.
@@ -44,12 +53,37 @@ func Diff(old, next *Config) []Change {
 	if old == nil {
 		old = &Config{}
 		out = append(out, Change{Kind: Added, Object: "gateway"})
-	} else if fields := diffFields(reflect.ValueOf(old.Gateway), reflect.ValueOf(next.Gateway)); fields != nil {
-		out = append(out, Change{Kind: Changed, Object: "gateway", Fields: fields})
+	} else {
+		for _, sec := range []struct {
+			object    string
+			old, next any
+		}{
+			{"gateway", old.Gateway, next.Gateway}, {"waf", old.WAF, next.WAF}, {"redis", old.Redis, next.Redis},
+			{"explain", old.Explain, next.Explain}, {"analytics", old.Analytics, next.Analytics},
+			{"alerts", old.Alerts, next.Alerts}, {"telemetry", old.Telemetry, next.Telemetry},
+			{"redact", old.Redact, next.Redact},
+		} {
+			a, b := reflect.ValueOf(sec.old), reflect.ValueOf(sec.next)
+			if a.Kind() == reflect.Pointer && a.IsNil() != b.IsNil() {
+				kind := Added
+				if b.IsNil() {
+					kind = Removed
+				}
+				out = append(out, Change{Kind: kind, Object: sec.object})
+				continue
+			}
+			if fields := diffFields(a, b); fields != nil {
+				out = append(out, Change{Kind: Changed, Object: sec.object, Fields: fields})
+			}
+		}
 	}
 	out = diffNamed(out, "listener", old.Listeners, next.Listeners, func(l Listener) string { return l.Name })
 	out = diffNamed(out, "upstream", old.Upstreams, next.Upstreams, func(u Upstream) string { return u.Name })
 	out = diffNamed(out, "route", old.Routes, next.Routes, func(r Route) string { return r.Name })
+	out = diffNamed(out, "authenticator", old.Authenticators, next.Authenticators, func(a Authenticator) string { return a.Name })
+	out = diffNamed(out, "policy", old.Policies, next.Policies, func(p Policy) string { return p.Name })
+	out = diffNamed(out, "tenant", old.Tenants, next.Tenants, func(t Tenant) string { return t.ID })
+	out = diffNamed(out, "consumer", old.Consumers, next.Consumers, func(c Consumer) string { return c.ID })
 	slices.SortStableFunc(out, func(a, b Change) int {
 		return cmp.Or(cmp.Compare(objectOrder[a.Object], objectOrder[b.Object]), strings.Compare(a.Name, b.Name))
 	})
@@ -119,7 +153,7 @@ func diffValue(path string, a, b reflect.Value, out *[]string) {
 				diffValue(index(path, i), a.Index(i), b.Index(i), out)
 			}
 		case !reflect.DeepEqual(a.Interface(), b.Interface()):
-			*out = append(*out, path)
+			*out = append(*out, path+stringsDelta(path, a, b))
 		}
 	case reflect.Map:
 		if (a.Len() != 0 || b.Len() != 0) && !reflect.DeepEqual(a.Interface(), b.Interface()) {
@@ -132,9 +166,47 @@ func diffValue(path string, a, b reflect.Value, out *[]string) {
 	}
 }
 
+// stringsDelta describes how a list of strings changed: " (+a, -b)", or
+// "" for other lists, reorderings, and fields that may hold secrets.
+func stringsDelta(path string, a, b reflect.Value) string {
+	if a.Type().Elem().Kind() != reflect.String {
+		return ""
+	}
+	leaf := strings.ToLower(path[strings.LastIndexByte(path, '.')+1:])
+	for _, secret := range []string{"secret", "key", "password", "token", "hash", "directive", "header"} {
+		if strings.Contains(leaf, secret) {
+			return ""
+		}
+	}
+	as, bs := make(map[string]bool, a.Len()), make(map[string]bool, b.Len())
+	for i := range a.Len() {
+		as[a.Index(i).String()] = true
+	}
+	for i := range b.Len() {
+		bs[b.Index(i).String()] = true
+	}
+	var parts []string
+	for i := range b.Len() {
+		if v := b.Index(i).String(); !as[v] {
+			parts = append(parts, "+"+v)
+			as[v] = true
+		}
+	}
+	for i := range a.Len() {
+		if v := a.Index(i).String(); !bs[v] {
+			parts = append(parts, "-"+v)
+			bs[v] = true
+		}
+	}
+	if len(parts) == 0 || len(parts) > 8 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
 // Summary renders changes one per line, e.g.
 //
-//	~ gateway: trusted_proxies
+//	~ gateway: trusted_proxies (+192.168.0.0/16)
 //	+ route orders
 //	- upstream legacy
 //	~ route users: paths, timeout

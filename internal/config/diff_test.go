@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -70,15 +72,15 @@ upstreams:
     health_check: {active: {path: /healthz}}
 `,
 			want: []Change{
-				{Kind: Changed, Object: "gateway", Fields: []string{"trusted_proxies"}},
+				{Kind: Changed, Object: "gateway", Fields: []string{"trusted_proxies (+192.168.0.0/16)"}},
 				{Kind: Removed, Object: "upstream", Name: "legacy"},
 				{Kind: Changed, Object: "upstream", Name: "users", Fields: []string{"targets[0].weight", "health_check.active.path"}},
 				{Kind: Removed, Object: "route", Name: "legacy"},
 				{Kind: Added, Object: "route", Name: "orders"},
-				{Kind: Changed, Object: "route", Name: "users", Fields: []string{"paths", "timeout"}},
+				{Kind: Changed, Object: "route", Name: "users", Fields: []string{"paths (+/users/{id})", "timeout"}},
 			},
-			summary: "~ gateway: trusted_proxies\n- upstream legacy\n~ upstream users: targets[0].weight, health_check.active.path\n" +
-				"- route legacy\n+ route orders\n~ route users: paths, timeout",
+			summary: "~ gateway: trusted_proxies (+192.168.0.0/16)\n- upstream legacy\n~ upstream users: targets[0].weight, health_check.active.path\n" +
+				"- route legacy\n+ route orders\n~ route users: paths (+/users/{id}), timeout",
 		},
 		{
 			name: "list of objects changing length and pointer fields",
@@ -155,5 +157,40 @@ func TestHash(t *testing.T) {
 	}
 	if Hash([]byte("version: 1\n")) == Hash([]byte("version: 1 \n")) {
 		t.Error("different documents hash the same")
+	}
+}
+
+// Identity, policy and section changes are part of the summary, with the
+// scopes a key gained or lost, so an alert can name the revision that took
+// a scope away; secrets are only named, never shown.
+func TestDiffCoversIdentitiesPoliciesAndSections(t *testing.T) {
+	t.Parallel()
+	const doc = `
+version: 1
+authenticators:
+  - {name: keys, type: api_key}
+policies:
+  - {name: hours, expression: "true"}
+tenants:
+  - {id: acme}
+consumers:
+  - id: app
+    tenant: acme
+    api_keys:
+      - {id: appk0000appk, sha256: cb25e86193394f7d5ee3eae9000d566fe846ab981f285fa737e33edfe69d78cd, scopes: [%s]}
+    hmac_keys:
+      - {id: h1, secret: "${%s}"}
+waf:
+  paranoia_level: %d
+`
+	old := mustLoad(t, fmt.Sprintf(doc, "orders:read, orders:write", "SECRET_TOKEN", 1))
+	next := mustLoad(t, fmt.Sprintf(doc, "orders:read", "JWT_SECRET", 2))
+	got := Summary(Diff(old, next))
+	want := "~ waf: paranoia_level\n~ consumer app: api_keys[0].scopes (-orders:write), hmac_keys[0].secret"
+	if got != want {
+		t.Errorf("Summary =\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(got, testSecret) || strings.Contains(got, "hs256") {
+		t.Errorf("summary shows a secret: %s", got)
 	}
 }
