@@ -21,6 +21,9 @@ type Store interface {
 	Identities
 	Quotas
 	Idempotency
+	Audit
+	Rollups
+	TokenKeys
 	// Close releases the store's resources.
 	Close() error
 }
@@ -138,6 +141,10 @@ type Call struct {
 	// Trace is the JSON decision trace; kept in full for refused or failed
 	// requests, empty for successful ones.
 	Trace []byte `json:"trace,omitempty"`
+	// Inputs is the JSON of the decision inputs a replay needs (the
+	// request's method, URL, headers and client address, redacted; see
+	// the explain package), or empty when they were not kept.
+	Inputs []byte `json:"inputs,omitempty"`
 }
 
 // CallQuery filters the call log. Zero fields do not filter.

@@ -19,7 +19,7 @@ const pruneChunk = 5000
 
 var copyColumns = []string{"seq", "time", "request_id", "route", "method", "host", "path", "status", "code",
 	"layer", "stage", "client_ip", "target", "attempts", "latency_ns", "upstream_latency_ns", "bytes_in",
-	"bytes_out", "revision", "trace", "consumer_id", "credential_id"}
+	"bytes_out", "revision", "trace", "consumer_id", "credential_id", "inputs"}
 
 var callColumns = strings.Join(copyColumns, ", ")
 
@@ -73,7 +73,7 @@ func (s *Store) insertCalls(ctx context.Context, calls []store.Call) error {
 				return []any{first + int64(i), c.Time, c.RequestID, c.Route, c.Method, c.Host, c.Path,
 					int32(c.Status), c.Code, c.Layer, c.Stage, c.ClientIP, c.Target, int32(c.Attempts),
 					int64(c.Latency), int64(c.UpstreamLatency), c.BytesIn, c.BytesOut, c.Revision,
-					c.Trace, c.ConsumerID, c.CredentialID}, nil
+					c.Trace, c.ConsumerID, c.CredentialID, nullBytes(c.Inputs)}, nil
 			}))
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func (s *Store) QueryCalls(ctx context.Context, q store.CallQuery) ([]store.Call
 		)
 		if err := rows.Scan(&c.Seq, &t, &c.RequestID, &c.Route, &c.Method, &c.Host, &c.Path,
 			&status, &c.Code, &c.Layer, &c.Stage, &c.ClientIP, &c.Target, &attempts,
-			&lat, &upLat, &c.BytesIn, &c.BytesOut, &c.Revision, &c.Trace, &c.ConsumerID, &c.CredentialID); err != nil {
+			&lat, &upLat, &c.BytesIn, &c.BytesOut, &c.Revision, &c.Trace, &c.ConsumerID, &c.CredentialID, &c.Inputs); err != nil {
 			return nil, fmt.Errorf("postgres: query calls: %w", err)
 		}
 		c.Time = t.UTC()
@@ -259,4 +259,12 @@ func (s *Store) deleteChunks(ctx context.Context, query string, arg any) (int64,
 			return total, nil
 		}
 	}
+}
+
+// nullBytes stores an empty slice as NULL.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }

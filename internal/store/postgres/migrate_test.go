@@ -3,6 +3,9 @@ package postgres
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
@@ -112,5 +115,67 @@ func TestOpenNamesAMissingSchema(t *testing.T) {
 	}
 	if _, err := Migrate(t.Context(), dsn, "status"); !errors.Is(err, errNoSchema) {
 		t.Fatalf("Migrate on a missing schema = %v, want errNoSchema", err)
+	}
+}
+
+// TestMigrateKeepsCallsOfVersion4 upgrades a schema last migrated by a
+// binary without the observe tables (version 4) whose call log already has
+// a daily partition with a record: the inputs column reaches the existing
+// partition (new records with inputs land in it) and the old record reads
+// back unchanged.
+func TestMigrateKeepsCallsOfVersion4(t *testing.T) {
+	t.Parallel()
+	dsn := schemaDSN(t)
+	pool, err := pgxpool.New(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, done, err := newProvider(t.Context(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), 4); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	day := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	for _, q := range []string{
+		`CREATE TABLE calls_p20260314 PARTITION OF calls FOR VALUES FROM ('2026-03-14T00:00:00Z') TO ('2026-03-15T00:00:00Z')`,
+		`UPDATE call_counter SET last = 1`,
+		`INSERT INTO calls (seq, time, request_id, route, method, host, path, status, code, layer, stage,
+			client_ip, target, attempts, latency_ns, upstream_latency_ns, bytes_in, bytes_out, revision, trace,
+			consumer_id, credential_id)
+		 VALUES (1, '2026-03-14T10:00:00Z', 'old-1', 'orders', 'GET', 'h', '/orders', 403, 'authz.scope_missing',
+			'gateway', 'authz', '203.0.113.7', '', 0, 5, 0, 0, 0, 3, '\x5b5d', 'c1', 'pp_live_ab12')`,
+	} {
+		if _, err := pool.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool.Close()
+
+	s, err := Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != LatestSchemaVersion() {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, LatestSchemaVersion())
+	}
+	fresh := []store.Call{{Time: day.Add(11 * time.Hour), RequestID: "new-1", Method: "GET", Inputs: []byte(`{"method":"GET"}`)}}
+	if err := s.InsertCalls(t.Context(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueryCalls(t.Context(), store.CallQuery{Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].RequestID != "old-1" || got[0].Code != "authz.scope_missing" ||
+		string(got[0].Trace) != "[]" || got[0].Inputs != nil || string(got[1].Inputs) != `{"method":"GET"}` || got[1].Seq != 2 {
+		t.Errorf("calls after the upgrade = %+v", got)
+	}
+	var inPartition int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM calls_p20260314 WHERE inputs IS NOT NULL`).Scan(&inPartition); err != nil || inPartition != 1 {
+		t.Errorf("records with inputs in the pre-existing partition = %d, %v; want 1", inPartition, err)
 	}
 }

@@ -24,7 +24,8 @@ const (
 // previous number plus one: the statement increments a counter row whose
 // lock concurrent appends wait for, so numbers never skip or repeat), Hash
 // (hex SHA-256 of Document) and, when zero, CreatedAt. A caller-supplied
-// Hash that does not match Document is refused. The revision is committed
+// Hash that does not match Document is refused. The revision and its audit
+// entry (store.AuditRevisionApplied) are committed in one transaction
 // before AppendRevision returns.
 func (s *Store) AppendRevision(ctx context.Context, r store.Revision) (store.Revision, error) {
 	sum := sha256.Sum256(r.Document)
@@ -41,13 +42,26 @@ func (s *Store) AppendRevision(ctx context.Context, r store.Revision) (store.Rev
 	if doc == nil {
 		doc = []byte{}
 	}
-	err := s.pool.QueryRow(ctx, `
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
 WITH n AS (UPDATE revision_counter SET last = last + 1 RETURNING last)
 INSERT INTO revisions (number, author, source, created_at, hash, summary, document)
 SELECT n.last, $1, $2, $3, $4, $5, $6 FROM n
 RETURNING number`,
-		r.Author, r.Source, r.CreatedAt, r.Hash, r.Summary, doc,
-	).Scan(&r.Number)
+			r.Author, r.Source, r.CreatedAt, r.Hash, r.Summary, doc,
+		).Scan(&r.Number)
+		if err != nil {
+			return err
+		}
+		// Locks the audit counter after the revision counter, as every
+		// transaction taking both does.
+		e, err := store.RevisionAuditEntry(r)
+		if err != nil {
+			return err
+		}
+		_, err = appendAuditEntry(ctx, tx, &e, r.CreatedAt)
+		return err
+	})
 	if err != nil {
 		return store.Revision{}, fmt.Errorf("postgres: append revision: %w", err)
 	}

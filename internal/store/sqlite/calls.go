@@ -17,15 +17,15 @@ const pruneChunk = 5000
 
 const callColumns = `time, request_id, route, method, host, path, status, code, layer, stage,
 client_ip, target, attempts, latency_ns, upstream_latency_ns, bytes_in, bytes_out, revision, trace,
-consumer_id, credential_id`
+consumer_id, credential_id, inputs`
 
 // insertRows is how many records one INSERT statement carries. One
 // multi-row statement per 32 records costs far less CPU in the pure-Go
-// driver than 32 single-row ones (21 parameters a row, well under SQLite's
+// driver than 32 single-row ones (22 parameters a row, well under SQLite's
 // limit of 32766).
 const insertRows = 32
 
-const callPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const callPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 // insertCalls returns the INSERT statement for n records.
 func insertCalls(n int) string {
@@ -43,7 +43,7 @@ func (s *Store) InsertCalls(ctx context.Context, calls []store.Call) error {
 	}
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		var full *sql.Stmt
-		args := make([]any, 0, insertRows*21)
+		args := make([]any, 0, insertRows*22)
 		for start := 0; start < len(calls); start += insertRows {
 			chunk := calls[start:min(start+insertRows, len(calls))]
 			args = args[:0]
@@ -53,7 +53,7 @@ func (s *Store) InsertCalls(ctx context.Context, calls []store.Call) error {
 					unixNanos(c.Time), c.RequestID, c.Route, c.Method, c.Host, c.Path,
 					c.Status, c.Code, c.Layer, c.Stage, c.ClientIP, c.Target, c.Attempts,
 					int64(c.Latency), int64(c.UpstreamLatency), c.BytesIn, c.BytesOut,
-					c.Revision, c.Trace, c.ConsumerID, c.CredentialID)
+					c.Revision, c.Trace, c.ConsumerID, c.CredentialID, nullBytes(c.Inputs))
 			}
 			var res sql.Result
 			var err error
@@ -114,7 +114,7 @@ func (s *Store) QueryCalls(ctx context.Context, q store.CallQuery) ([]store.Call
 		)
 		if err := rows.Scan(&c.Seq, &t, &c.RequestID, &c.Route, &c.Method, &c.Host, &c.Path,
 			&c.Status, &c.Code, &c.Layer, &c.Stage, &c.ClientIP, &c.Target, &c.Attempts,
-			&lat, &upLat, &c.BytesIn, &c.BytesOut, &c.Revision, &c.Trace, &c.ConsumerID, &c.CredentialID); err != nil {
+			&lat, &upLat, &c.BytesIn, &c.BytesOut, &c.Revision, &c.Trace, &c.ConsumerID, &c.CredentialID, &c.Inputs); err != nil {
 			return nil, fmt.Errorf("sqlite: query calls: %w", err)
 		}
 		c.Time = fromUnixNanos(t)

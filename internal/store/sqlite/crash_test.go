@@ -6,10 +6,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,8 @@ const crashDBEnv = "PINPOINT_SQLITE_CRASH_DB"
 
 // TestCrashHelper is the child process of TestCrashDurability: it appends
 // revisions until it is killed, printing each number and hash right after
-// AppendRevision returns. It exits by itself when stdout breaks (the parent
+// AppendRevision returns, and after each one an audit entry of varying
+// size, printing its sequence number right after AppendAudit returns. It exits by itself when stdout breaks (the parent
 // is gone) or after a large bounded number of appends.
 func TestCrashHelper(t *testing.T) {
 	path := os.Getenv(crashDBEnv)
@@ -47,6 +50,15 @@ func TestCrashHelper(t *testing.T) {
 		if _, err := fmt.Printf("committed %d %s\n", r.Number, r.Hash); err != nil {
 			os.Exit(4)
 		}
+		e := []store.AuditEntry{{Actor: "crash-helper", Action: store.AuditKeyCreated, ObjectKind: store.AuditObjectKey,
+			ObjectID: strconv.FormatInt(r.Number, 10), Detail: []byte(`{"pad":"` + strings.Repeat("x", (i*613)%3000) + `"}`)}}
+		if err := s.AppendAudit(context.Background(), e); err != nil {
+			fmt.Fprintln(os.Stderr, "audit:", err)
+			os.Exit(3)
+		}
+		if _, err := fmt.Printf("audited %d %d\n", e[0].Seq, r.Number); err != nil {
+			os.Exit(4)
+		}
 	}
 	os.Exit(5)
 }
@@ -60,12 +72,14 @@ func crashDoc(pid, i int) []byte {
 
 // TestCrashDurability kills a process that is appending revisions with
 // SIGKILL, several times, and checks after each kill that every revision the
-// process saw committed is in the database intact, and that numbering is
-// still gap-free.
+// process saw committed is in the database intact, with its audit entry,
+// that numbering is still gap-free, and that every audit entry the process
+// saw appended survived.
 func TestCrashDurability(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "crash.db")
 	reported := map[int64]string{} // number -> hash, across all kills
+	audited := map[int64]int64{}   // audit seq -> revision number, across all kills
 	const kills, linesBeforeKill = 5, 5
 
 	for kill := range kills {
@@ -89,6 +103,11 @@ func TestCrashDurability(t *testing.T) {
 				n    int64
 				hash string
 			)
+			var seq int64
+			if _, err := fmt.Sscanf(sc.Text(), "audited %d %d", &seq, &n); err == nil {
+				audited[seq] = n
+				continue
+			}
 			if _, err := fmt.Sscanf(sc.Text(), "committed %d %s", &n, &hash); err != nil {
 				continue // test framework output
 			}
@@ -109,11 +128,11 @@ func TestCrashDurability(t *testing.T) {
 		if ps := cmd.ProcessState; ps == nil || ps.Exited() {
 			t.Fatalf("kill %d: helper was not killed by the signal: %v", kill, ps)
 		}
-		verifyAfterCrash(t, path, reported)
+		verifyAfterCrash(t, path, reported, audited)
 	}
 }
 
-func verifyAfterCrash(t *testing.T, path string, reported map[int64]string) {
+func verifyAfterCrash(t *testing.T, path string, reported map[int64]string, audited map[int64]int64) {
 	t.Helper()
 	s, err := Open(t.Context(), path)
 	if err != nil {
@@ -140,6 +159,36 @@ func verifyAfterCrash(t *testing.T, path string, reported map[int64]string) {
 	for n := range reported {
 		if n > latest.Number {
 			t.Fatalf("revision %d was reported committed but is lost (latest is %d)", n, latest.Number)
+		}
+	}
+	// Each revision's audit entry commits in its transaction: a kill
+	// leaves neither a revision without its entry nor an entry without
+	// its revision.
+	entries, err := s.QueryAudit(t.Context(), store.AuditQuery{Action: store.AuditRevisionApplied, Ascending: true, Limit: 10000})
+	if err != nil {
+		t.Fatalf("audit after kill: %v", err)
+	}
+	if int64(len(entries)) != latest.Number {
+		t.Fatalf("%d revision audit entries after kill, want %d", len(entries), latest.Number)
+	}
+	for i, e := range entries {
+		if e.Revision != int64(i+1) || e.ObjectID != strconv.Itoa(i+1) {
+			t.Fatalf("audit entry %d names revision %d (%s), want %d", i, e.Revision, e.ObjectID, i+1)
+		}
+	}
+	// Every entry AppendAudit returned is stored intact.
+	stored, err := s.QueryAudit(t.Context(), store.AuditQuery{Action: store.AuditKeyCreated, Limit: 10000})
+	if err != nil {
+		t.Fatalf("audit after kill: %v", err)
+	}
+	bySeq := make(map[int64]store.AuditEntry, len(stored))
+	for _, e := range stored {
+		bySeq[e.Seq] = e
+	}
+	for seq, n := range audited {
+		e, ok := bySeq[seq]
+		if !ok || e.ObjectID != strconv.FormatInt(n, 10) || !json.Valid(e.Detail) {
+			t.Fatalf("audit entry %d (revision %d) was reported appended but is lost or damaged: %+v", seq, n, e)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
@@ -100,5 +101,60 @@ func TestLoadMigrations(t *testing.T) {
 				t.Errorf("%d migrations, want %d", len(ms), tt.want)
 			}
 		})
+	}
+}
+
+// TestMigrateKeepsCallsOfVersion3 opens a database last migrated by a
+// binary without the observe tables (schema 3) that holds a call record:
+// the upgrade adds the inputs column without disturbing the record.
+func TestMigrateKeepsCallsOfVersion3(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pinpoint.db")
+	db, err := sql.Open("sqlite", path+"?"+writerParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), createMigrationsTable); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:3] {
+		if err := applyMigration(t.Context(), db, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO calls (time, request_id, route, method, host, path,
+		status, code, layer, stage, client_ip, target, attempts, latency_ns, upstream_latency_ns, bytes_in,
+		bytes_out, revision, trace, consumer_id, credential_id)
+		VALUES (1, 'old-1', 'orders', 'GET', 'h', '/orders', 403, 'authz.scope_missing', 'gateway', 'authz',
+		'203.0.113.7', '', 0, 5, 0, 0, 0, 3, X'5B5D', 'c1', 'pp_live_ab12')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != LatestSchemaVersion() {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, LatestSchemaVersion())
+	}
+	fresh := []store.Call{{Time: time.Unix(0, 2), RequestID: "new-1", Method: "GET", Inputs: []byte(`{"method":"GET"}`)}}
+	if err := s.InsertCalls(t.Context(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueryCalls(t.Context(), store.CallQuery{Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].RequestID != "old-1" || got[0].Code != "authz.scope_missing" ||
+		string(got[0].Trace) != "[]" || got[0].Inputs != nil || string(got[1].Inputs) != `{"method":"GET"}` {
+		t.Errorf("calls after the upgrade = %+v", got)
+	}
+	// The new tables work on the upgraded file.
+	if err := s.AddTokenKey(t.Context(), store.TokenKey{ID: "k1", Secret: make([]byte, store.TokenKeySize)}); err != nil {
+		t.Error(err)
 	}
 }

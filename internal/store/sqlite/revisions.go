@@ -23,7 +23,8 @@ const (
 // previous maximum plus one, assigned inside the write transaction so numbers
 // never skip), Hash (hex SHA-256 of Document) and, when zero, CreatedAt. A
 // caller-supplied Hash that does not match Document is refused. The revision
-// is synced to disk before AppendRevision returns.
+// and its audit entry (store.AuditRevisionApplied), written in the same
+// transaction, are synced to disk before AppendRevision returns.
 func (s *Store) AppendRevision(ctx context.Context, r store.Revision) (store.Revision, error) {
 	sum := sha256.Sum256(r.Document)
 	hash := hex.EncodeToString(sum[:])
@@ -40,12 +41,26 @@ func (s *Store) AppendRevision(ctx context.Context, r store.Revision) (store.Rev
 		doc = []byte{}
 	}
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `
+		err := tx.QueryRowContext(ctx, `
 INSERT INTO revisions (number, author, source, created_at, hash, summary, document)
 SELECT COALESCE(MAX(number), 0) + 1, ?, ?, ?, ?, ?, ? FROM revisions
 RETURNING number`,
 			r.Author, r.Source, unixNanos(r.CreatedAt), r.Hash, r.Summary, doc,
 		).Scan(&r.Number)
+		if err != nil {
+			return err
+		}
+		e, err := store.RevisionAuditEntry(r)
+		if err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, insertAudit)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		_, err = appendAuditEntry(ctx, stmt, &e, r.CreatedAt)
+		return err
 	})
 	if err != nil {
 		return store.Revision{}, fmt.Errorf("sqlite: append revision: %w", err)

@@ -40,6 +40,9 @@ func sampleCalls() []store.Call {
 			c.Layer, c.Stage = "gateway", "authz"
 			c.Trace = fmt.Appendf(nil, `[{"stage":"authz","outcome":"deny","i":%d}]`, i)
 		}
+		if i%3 != 0 {
+			c.Inputs = fmt.Appendf(nil, `{"method":"GET","url":"/orders/%d","headers":{"Authorization":["[redacted]"]}}`, i)
+		}
 		calls[i] = c
 	}
 	return calls
@@ -299,5 +302,6 @@ func callEqual(a, b store.Call) bool {
 		a.ClientIP == b.ClientIP && a.Target == b.Target && a.Attempts == b.Attempts &&
 		a.Latency == b.Latency && a.UpstreamLatency == b.UpstreamLatency &&
 		a.BytesIn == b.BytesIn && a.BytesOut == b.BytesOut && a.Revision == b.Revision &&
-		bytes.Equal(a.Trace, b.Trace)
+		bytes.Equal(a.Trace, b.Trace) && bytes.Equal(a.Inputs, b.Inputs) &&
+		a.ConsumerID == b.ConsumerID && a.CredentialID == b.CredentialID
 }

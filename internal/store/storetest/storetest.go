@@ -55,6 +55,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Parallel()
 		runIdempotency(t, open)
 	})
+	t.Run("Audit", func(t *testing.T) {
+		t.Parallel()
+		runAudit(t, open)
+	})
+	t.Run("Rollups", func(t *testing.T) {
+		t.Parallel()
+		runRollups(t, open)
+	})
+	t.Run("TokenKeys", func(t *testing.T) {
+		t.Parallel()
+		runTokenKeys(t, open)
+	})
 }
 
 // base is a fixed, microsecond-precision instant the suite builds times from.
