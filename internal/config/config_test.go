@@ -24,6 +24,7 @@ func testEnv(name string) (string, bool) {
 		"ORDERS_HOST":  "orders.internal",
 		"ORDERS_KEY":   "pp_test_orde1111orde_Gq3nXo0r9bVv2ZkTt8pLw4sJm6yHc1dE",
 		"JWT_SECRET":   "a-32-byte-secret-for-hs256-test!",
+		"TOKEN_KEY":    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 	}[name]
 	return v, ok
 }

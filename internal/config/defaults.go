@@ -48,6 +48,7 @@ func (c *Config) ApplyDefaults() { c.applyDefaults(nil) }
 func (c *Config) applyDefaults(explicit func(path string) bool) {
 	c.Gateway.applyDefaults()
 	c.applyProtectDefaults()
+	c.applyObserveDefaults()
 	if len(c.Listeners) == 0 {
 		c.Listeners = []Listener{
 			{Name: defaultProxyListenerName, Kind: "proxy", Address: defaultProxyListenerAddress},

@@ -80,6 +80,9 @@ upstreams:
 		Upstreams: []Upstream{defaultUpstream("orders", "http://10.0.0.5:8080")},
 		WAF: WAF{Mode: "enforce", ParanoiaLevel: 1, InboundAnomalyThreshold: 5, InspectBody: ptr(true),
 			BodyLimit: 128 << 10, BodyLimitAction: "process_partial"},
+		Explain:   Explain{DecisionTokens: DecisionTokens{Enabled: ptr(true)}, KeepInputs: ptr(true)},
+		Analytics: defaultAnalytics(),
+		Alerts:    Alerts{EvaluateEvery: Duration(30 * time.Second), CauseWindow: Duration(15 * time.Minute)},
 	}
 	got.positions = nil
 	if !reflect.DeepEqual(got, want) {
@@ -179,6 +182,10 @@ func TestLoadFullExample(t *testing.T) {
 	}
 	fullAccess(want)
 	fullProtect(want)
+	fullExplain(want)
+	fullAnalytics(want)
+	fullAlerts(want)
+	fullTelemetry(want)
 	got.positions = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("full.yaml decoded differently:\ngot  %+v\nwant %+v", got, want)

@@ -172,6 +172,8 @@ func yamlShape(t reflect.Type) (reflect.Type, string) {
 		return t, "duration"
 	case "ByteSize":
 		return t, "size"
+	case "Ratio":
+		return t, "ratio"
 	case "int":
 		return t, "integer"
 	case "float64":

@@ -38,6 +38,16 @@ type Config struct {
 	WAF WAF `yaml:"waf"`
 	// Redis connects counters shared by several nodes (store: redis).
 	Redis *Redis `yaml:"redis"`
+	// Explain configures decision tokens and replay inputs.
+	Explain Explain `yaml:"explain"`
+	// Analytics configures the per-minute roll-ups.
+	Analytics Analytics `yaml:"analytics"`
+	// Alerts are rules on the roll-ups, notified by webhook.
+	Alerts Alerts `yaml:"alerts"`
+	// Telemetry configures OpenTelemetry tracing.
+	Telemetry Telemetry `yaml:"telemetry"`
+	// Redact adds to the built-in redaction policy.
+	Redact Redact `yaml:"redact"`
 
 	// positions maps field paths to where Load found them, so that errors
 	// found later (when a snapshot is compiled) still name line and column.

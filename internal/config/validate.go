@@ -30,6 +30,7 @@ func validate(c *Config, d *decoder) {
 	v.routes(c.Routes, upstreams)
 	v.access(c)
 	v.protect(c)
+	v.observe(c)
 }
 
 // fail reports msg at path, unless path already failed to decode (its zero
