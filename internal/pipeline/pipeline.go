@@ -154,6 +154,10 @@ type Exchange struct {
 	// Identity is who the authn stage found behind the request; its zero
 	// value (Authenticated false) is an anonymous caller.
 	Identity Identity
+	// Simulation is set when the request is simulated (pinpoint simulate,
+	// apply --dry-run replays), nil for real traffic. Stages then decide
+	// as usual but change no state: see Simulation.
+	Simulation *Simulation
 	// Trace is the decision trace, appended to by every stage.
 	Trace []Step
 	// Upstream facts, filled by the upstream stage for the call log.

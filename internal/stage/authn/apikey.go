@@ -111,31 +111,49 @@ func (m *APIKey) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (bo
 	if x.Start.IsZero() {
 		now = time.Now().UnixNano()
 	}
+	if d := m.valid(k, now, bearer); d != nil {
+		return true, d
+	}
+	if x.Simulation == nil {
+		// A simulated request is not a use of the key.
+		k.Touch(now)
+	}
+	if !m.forward {
+		m.strip(r, where)
+	}
+	m.identify(x, k, bearer)
+	return true, nil
+}
+
+// valid refuses a key that is revoked, not yet valid or expired at now.
+func (m *APIKey) valid(k *identity.Key, now int64, bearer bool) *pipeline.Denial {
+	prefix := k.Prefix
 	if ex := k.Extra; ex != nil {
 		if ex.RevokedAt != 0 {
 			reason := "key " + prefix + " was revoked at " + rfc3339(ex.RevokedAt)
 			if ex.RevokedReason != "" {
 				reason += ": " + ex.RevokedReason
 			}
-			return true, m.deny(bearer, "authn.key_revoked", map[string]string{"key_id": prefix}, reason)
+			return m.deny(bearer, "authn.key_revoked", map[string]string{"key_id": prefix}, reason)
 		}
 		if ex.NotBefore != 0 && now < ex.NotBefore {
-			return true, m.deny(bearer, "authn.key_not_yet_valid", map[string]string{"key_id": prefix, "not_before": rfc3339(ex.NotBefore)},
+			return m.deny(bearer, "authn.key_not_yet_valid", map[string]string{"key_id": prefix, "not_before": rfc3339(ex.NotBefore)},
 				"key "+prefix+" is not valid before "+rfc3339(ex.NotBefore))
 		}
 	}
 	if k.ExpiresAt != 0 && now >= k.ExpiresAt {
 		params := map[string]string{"key_id": prefix, "expired_at": rfc3339(k.ExpiresAt)}
 		if k.Extra != nil && k.Extra.ReplacedBy != "" {
-			return true, m.deny(bearer, "authn.key_rotated", params,
+			return m.deny(bearer, "authn.key_rotated", params,
 				"key "+prefix+" was rotated to "+k.Extra.ReplacedBy+"; its grace period ended at "+rfc3339(k.ExpiresAt))
 		}
-		return true, m.deny(bearer, "authn.key_expired", params, "key "+prefix+" expired at "+rfc3339(k.ExpiresAt))
+		return m.deny(bearer, "authn.key_expired", params, "key "+prefix+" expired at "+rfc3339(k.ExpiresAt))
 	}
-	k.Touch(now)
-	if !m.forward {
-		m.strip(r, where)
-	}
+	return nil
+}
+
+// identify fills x.Identity for verified key k.
+func (m *APIKey) identify(x *pipeline.Exchange, k *identity.Key, bearer bool) {
 	id := &x.Identity
 	id.Authenticated, id.Method, id.Authenticator = true, "api_key", m.name
 	id.CredentialID, id.Bearer = k.Prefix, bearer
@@ -143,7 +161,6 @@ func (m *APIKey) Authenticate(x *pipeline.Exchange, dir *identity.Directory) (bo
 	if k.ExpiresAt != 0 {
 		id.ExpiresAt = time.Unix(0, k.ExpiresAt)
 	}
-	return true, nil
 }
 
 // find returns the presented key and where it was found ("" when none),

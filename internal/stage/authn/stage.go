@@ -62,8 +62,13 @@ func (s *Stage) Challenges() []string { return s.challenges }
 // Name returns "authn".
 func (s *Stage) Name() string { return stageName }
 
-// Handle tries each method in order.
+// Handle tries each method in order. A simulation that assumes an
+// identity skips the credential check and takes that identity instead
+// (see assume).
 func (s *Stage) Handle(x *pipeline.Exchange) pipeline.Decision {
+	if x.Simulation.Assumed() {
+		return s.assume(x, x.Simulation)
+	}
 	for i, m := range s.methods {
 		found, d := m.Authenticate(x, s.dir)
 		if !found {
@@ -90,6 +95,11 @@ func (s *Stage) Handle(x *pipeline.Exchange) pipeline.Decision {
 		x.Record(pipeline.Step{Stage: stageName, Outcome: pipeline.OutcomePass, Note: "anonymous (auth.optional)"})
 		return pipeline.Continue()
 	}
+	return s.missing()
+}
+
+// missing refuses a request that carries no credential the route accepts.
+func (s *Stage) missing() pipeline.Decision {
 	if s.certOnly {
 		return pipeline.Deny(s.challenged(&pipeline.Denial{Code: "authn.client_cert_missing",
 			Reason: "the connection presented no verified client certificate"}))

@@ -16,12 +16,20 @@ const (
 	hReset     = "X-Ratelimit-Reset"
 )
 
+// peekNote ends the trace notes of a simulated request.
+const peekNote = " (simulated: evaluated against the current counts; nothing was charged)"
+
 // report writes what a decision leaves behind: the RateLimit headers,
 // the would_deny steps of report_only limits, the pass step (for an
 // admitted request) and the Observer's calls.
 func (r *request) report(d *pipeline.Denial) {
 	s, x := r.s, r.x
 	r.headers(d)
+	obs := s.obs
+	if r.peek {
+		// A simulation is no decision the metrics should count.
+		obs = nil
+	}
 	notes := r.notes[:0]
 	for i := range r.rates {
 		l, rr := &s.rates[i], &r.rates[i]
@@ -45,15 +53,15 @@ func (r *request) report(d *pipeline.Denial) {
 		}
 		if rr.st == fellBack {
 			notes = append(notes, l.fallbackNote)
-			if s.obs != nil {
-				s.obs.StoreFallback(s.route, l.name)
+			if obs != nil {
+				obs.StoreFallback(s.route, l.name)
 			}
 		}
 		if rr.st.checked() && rr.who.kind != l.key.kind && l.notes[rr.who.kind] != "" {
 			notes = append(notes, l.notes[rr.who.kind])
 		}
-		if s.obs != nil {
-			s.obs.Decision(s.route, l.name, outcome)
+		if obs != nil {
+			obs.Decision(s.route, l.name, outcome)
 		}
 	}
 	for i := range r.quots {
@@ -69,8 +77,8 @@ func (r *request) report(d *pipeline.Denial) {
 		case qr.st == uncounted:
 			outcome = pipeline.OutcomePass
 			notes = append(notes, q.fallbackNote)
-			if s.obs != nil {
-				s.obs.StoreFallback(s.route, q.name)
+			if obs != nil {
+				obs.StoreFallback(s.route, q.name)
 			}
 		case qr.st != decided:
 		case !qr.fits && q.enforce:
@@ -84,8 +92,8 @@ func (r *request) report(d *pipeline.Denial) {
 		if qr.st == decided && qr.who.kind != q.key.kind && q.notes[qr.who.kind] != "" {
 			notes = append(notes, q.notes[qr.who.kind])
 		}
-		if s.obs != nil {
-			s.obs.Decision(s.route, q.name, outcome)
+		if obs != nil {
+			obs.Decision(s.route, q.name, outcome)
 		}
 	}
 	r.notes = notes
@@ -99,6 +107,9 @@ func (r *request) report(d *pipeline.Denial) {
 		step.Note = notes[0]
 	default:
 		step.Note = strings.Join(notes, "; ")
+	}
+	if r.peek {
+		step.Note = strings.TrimPrefix(step.Note+peekNote, " ")
 	}
 	x.Record(step)
 }

@@ -62,6 +62,9 @@ type request struct {
 	notes []string       // the pass step's notes
 	// redisErr is the Redis failure when a step fell back.
 	redisErr error
+	// peek is set for a simulated request: every store is read, none is
+	// charged (see pipeline.Simulation).
+	peek bool
 }
 
 func (s *Stage) newRequest() any {
@@ -81,13 +84,14 @@ func (s *Stage) newRequest() any {
 // now.
 func (r *request) release() {
 	s := r.s
-	r.x, r.ctx, r.redisErr = nil, nil, nil
+	r.x, r.ctx, r.redisErr, r.peek = nil, nil, nil, false
 	r.rates, r.quots, r.lreq, r.qitem, r.fb, r.notes = r.rates[:0], r.quots[:0], r.lreq[:0], r.qitem[:0], r.fb[:0], r.notes[:0]
 	s.pool.Put(r)
 }
 
 func (r *request) init(s *Stage, x *pipeline.Exchange) {
 	r.s, r.x = s, x
+	r.peek = x.Simulation != nil
 	r.now = s.clock()
 	r.ns = r.now.UnixNano()
 	for i := range s.rates {
@@ -125,7 +129,12 @@ func quotaRef(route string, q *quotaLimit, who caller, win quota.Window) quota.R
 func (r *request) decide() *pipeline.Denial {
 	s := r.s
 	if len(r.lreq) > 0 {
-		ok := s.local.Take(r.ns, r.lreq)
+		var ok bool
+		if r.peek {
+			ok = s.local.Peek(r.ns, r.lreq)
+		} else {
+			ok = s.local.Take(r.ns, r.lreq)
+		}
 		r.readLocal()
 		if !ok {
 			return r.refusal()
@@ -135,7 +144,12 @@ func (r *request) decide() *pipeline.Denial {
 		if r.ctx == nil {
 			r.ctx = r.x.Request.Context()
 		}
-		ok := s.counter.Take(r.ctx, r.qitem)
+		var ok bool
+		if r.peek {
+			ok = s.counter.Peek(r.ctx, r.qitem)
+		} else {
+			ok = s.counter.Take(r.ctx, r.qitem)
+		}
 		r.readQuotas()
 		if !ok {
 			r.giveBack()
@@ -176,6 +190,13 @@ func (r *request) readQuotas() {
 
 // giveBack returns what the local steps charged, for a refused request.
 func (r *request) giveBack() {
+	if r.peek {
+		gcra.Unpeek(r.lreq)
+		quota.Unpeek(r.qitem)
+		r.readLocal()
+		r.readQuotas()
+		return
+	}
 	if len(r.lreq) > 0 {
 		r.s.local.Return(r.lreq)
 		r.readLocal()
@@ -213,7 +234,11 @@ func (r *request) remote() *pipeline.Denial {
 	if r.ctx == nil {
 		r.ctx = r.x.Request.Context()
 	}
-	ok, err := s.redis.Take(r.ctx, r.now, rates, quots)
+	take := s.redis.Take
+	if r.peek {
+		take = s.redis.Peek
+	}
+	ok, err := take(r.ctx, r.now, rates, quots)
 	if err != nil {
 		r.redisErr = err
 		return r.fallback()
@@ -278,7 +303,14 @@ func (r *request) fallback() *pipeline.Denial {
 		return r.refusal()
 	}
 	r.fb = batch
-	ok := len(batch) == 0 || s.local.Take(r.ns, batch)
+	ok := len(batch) == 0
+	switch {
+	case ok:
+	case r.peek:
+		ok = s.local.Peek(r.ns, batch)
+	default:
+		ok = s.local.Take(r.ns, batch)
+	}
 	for i := range r.rates {
 		if rr := &r.rates[i]; rr.st == fellBack {
 			q := &batch[rr.batch]

@@ -178,6 +178,9 @@ func (s *Stage) Handle(x *pipeline.Exchange) pipeline.Decision {
 	r.init(s, x)
 	d := r.decide()
 	r.report(d)
+	if d != nil && r.peek {
+		d.Reason += peekNote
+	}
 	r.release()
 	if d != nil {
 		return pipeline.Deny(d)

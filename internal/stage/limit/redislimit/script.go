@@ -79,3 +79,47 @@ for j = n + 1, #KEYS do
 end
 return out
 `)
+
+// peek is decide without the writes, for simulated requests: the same
+// arguments and the same answer (TATs and counts as decide would leave
+// them), but no key is set, incremented or expired.
+var peek = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local admitted = true
+local tats, fits, counts = {}, {}, {}
+local a = 3
+for i = 1, n do
+  local interval, burst = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local tat = tonumber(redis.call('GET', KEYS[i])) or now
+  if tat < now then tat = now end
+  fits[i] = tat + interval - burst * interval <= now
+  if not fits[i] and ARGV[a + 2] == '1' then admitted = false end
+  tats[i] = tat
+  a = a + 3
+end
+for j = n + 1, #KEYS do
+  counts[j] = tonumber(redis.call('GET', KEYS[j])) or 0
+  fits[j] = counts[j] < tonumber(ARGV[a])
+  if not fits[j] and ARGV[a + 2] == '1' then admitted = false end
+  a = a + 3
+end
+if admitted then
+  a = 3
+  for i = 1, n do
+    if fits[i] then tats[i] = tats[i] + tonumber(ARGV[a]) end
+    a = a + 3
+  end
+  for j = n + 1, #KEYS do counts[j] = counts[j] + 1 end
+end
+local out = {admitted and 1 or 0}
+for i = 1, n do
+  out[#out + 1] = fits[i] and 1 or 0
+  out[#out + 1] = tats[i] - now
+end
+for j = n + 1, #KEYS do
+  out[#out + 1] = fits[j] and 1 or 0
+  out[#out + 1] = counts[j]
+end
+return out
+`)

@@ -83,6 +83,20 @@ type Quota struct {
 // admitted, or an error when Redis could not be asked (then nothing was
 // decided, and the caller takes each limit's on_store_error choice).
 func (s *Store) Take(ctx context.Context, now time.Time, rates []Rate, quotas []Quota) (bool, error) {
+	return s.run(ctx, decide, true, now, rates, quotas)
+}
+
+// Peek is Take without the charge, for simulated requests: one round trip
+// that decides rates and quotas as Take would and answers what Take would
+// have left (TATs, counts), writing nothing. A failure is returned like
+// Take's but does not start the backoff, which belongs to real traffic.
+func (s *Store) Peek(ctx context.Context, now time.Time, rates []Rate, quotas []Quota) (bool, error) {
+	return s.run(ctx, peek, false, now, rates, quotas)
+}
+
+// run calls script (decide or peek); backoff says whether a failure
+// starts (and a success ends) the backoff.
+func (s *Store) run(ctx context.Context, script *redis.Script, backoff bool, now time.Time, rates []Rate, quotas []Quota) (bool, error) {
 	nowNs := now.UnixNano()
 	if nowNs < s.downUntil.Load() {
 		return false, ErrDown
@@ -102,15 +116,19 @@ func (s *Store) Take(ctx context.Context, now time.Time, rates []Rate, quotas []
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.c.Timeout)
 	defer cancel()
-	res, err := decide.Run(ctx, s.c, keys, args...).Int64Slice()
+	res, err := script.Run(ctx, s.c, keys, args...).Int64Slice()
 	if err == nil && len(res) != 1+2*len(keys) {
 		err = fmt.Errorf("the limit script answered %d values for %d keys", len(res), len(keys))
 	}
 	if err != nil {
-		s.downUntil.Store(nowNs + int64(Backoff))
+		if backoff {
+			s.downUntil.Store(nowNs + int64(Backoff))
+		}
 		return false, err
 	}
-	s.downUntil.Store(0)
+	if backoff {
+		s.downUntil.Store(0)
+	}
 	v := res[1:]
 	for i := range rates {
 		rates[i].Fits = v[0] == 1
