@@ -12,8 +12,11 @@ import (
 )
 
 // Metrics are the gateway's Prometheus collectors, registered in their own
-// registry (served on the admin listener at /metrics).
+// registry (served on the admin listener at /metrics). Other components
+// (the alert notifier, the call log) register their collectors on Registry.
 type Metrics struct {
+	// Registry holds every collector served at /metrics; it is also the
+	// prometheus.Registerer other components register on.
 	Registry *prometheus.Registry
 
 	requests        *prometheus.CounterVec
@@ -22,9 +25,11 @@ type Metrics struct {
 	reloads         *prometheus.CounterVec
 	revision        prometheus.Gauge
 	inFlight        prometheus.Gauge
+	denials         *prometheus.CounterVec
 	wouldDeny       *prometheus.CounterVec
 	storeErrors     *prometheus.CounterVec
 	limitFallbacks  *prometheus.CounterVec
+	upstreams       upstreamCollector
 }
 
 // New creates and registers the collectors, plus Go runtime and process metrics.
@@ -57,6 +62,10 @@ func New() *Metrics {
 			Name: "pinpoint_requests_in_flight",
 			Help: "Requests being handled right now.",
 		}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pinpoint_denials_total",
+			Help: "Refusals, by route, reason code, stage and layer: every problem the gateway wrote, and upstream answers it labelled (upstream.denied, upstream.rate_limited, upstream.error).",
+		}, []string{"route", "code", "stage", "layer"}),
 		wouldDeny: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pinpoint_would_deny_total",
 			Help: "Refusals a report_only rule would have made (the request went on), by route, stage and reason code.",
@@ -70,8 +79,8 @@ func New() *Metrics {
 			Help: "Decisions a Redis-backed rate limit or quota took without Redis, by route, limit and what was done (local: counted on this node, fail_closed: refused).",
 		}, []string{"route", "limit", "action"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.upstreamLatency, m.reloads, m.revision, m.inFlight, m.wouldDeny,
-		m.storeErrors, m.limitFallbacks,
+	m.Registry.MustRegister(m.requests, m.duration, m.upstreamLatency, m.reloads, m.revision, m.inFlight, m.denials, m.wouldDeny,
+		m.storeErrors, m.limitFallbacks, &m.upstreams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -106,7 +115,15 @@ func (m *Metrics) ObserveRequest(route string, status int, code string, total, u
 	}
 }
 
-// WouldDeny counts a refusal a report_only rule would have made.
+// Denial counts one refusal: a problem the gateway wrote, or an upstream
+// answer it labelled with a reason code.
+func (m *Metrics) Denial(route, code, stage, layer string) {
+	m.denials.WithLabelValues(route, code, stage, layer).Inc()
+}
+
+// WouldDeny counts a refusal a report_only rule would have made. The rule
+// is not a label: WAF rule sets name combinations of rule ids, which would
+// make the series unbounded; explain and the analytics roll-ups name it.
 func (m *Metrics) WouldDeny(route, stage, code string) {
 	m.wouldDeny.WithLabelValues(route, stage, code).Inc()
 }

@@ -157,7 +157,7 @@ func (u *Upstream) proxyError(_ http.ResponseWriter, r *http.Request, err error)
 		// The response (or a protocol switch) had started; nothing can be
 		// sent any more and the client connection is dropped.
 		u.log.Debug("upstream exchange broke off after the response started",
-			"target", st.target.display, "error", err.Error())
+			"request_id", st.x.ID, "target", st.target.display, "error", err.Error())
 		return
 	}
 	if st.failed == nil {

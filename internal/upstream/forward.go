@@ -78,12 +78,26 @@ func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
 	if x.TraceParent != "" {
 		set("Traceparent", x.TraceParent)
 	}
+	if _, ok := h["Tracestate"]; ok && !continuesTrace(x, in) {
+		// W3C Trace Context: a tracestate belongs to the trace its
+		// traceparent names; when the gateway started a new trace (the
+		// client's traceparent was untrusted or invalid), it is dropped.
+		delete(h, "Tracestate")
+	}
 	if st.body != nil {
 		// The gateway already holds the whole body; a 100-continue
 		// handshake with the target would only add a round trip.
 		delete(h, "Expect")
 	}
 	f.Request.Apply(h)
+}
+
+// continuesTrace reports whether the request's traceparent continues the
+// trace of the one it came with (from a trusted proxy): same trace id.
+func continuesTrace(x *pipeline.Exchange, in *http.Request) bool {
+	tp := in.Header["Traceparent"]
+	return x.PeerTrusted && len(tp) == 1 && len(tp[0]) >= 35 && len(x.TraceParent) >= 35 &&
+		tp[0][3:35] == x.TraceParent[3:35]
 }
 
 func requestIDHeader(f *Forward) string {

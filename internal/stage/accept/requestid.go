@@ -128,14 +128,17 @@ func appendUUID(b []byte, id *[16]byte) []byte {
 	return appendHex(b, id[10:16])
 }
 
-// appendTraceParent appends a sampled version 00 traceparent,
-// "00-<trace id>-<span id>-01".
-func appendTraceParent(b []byte, trace *[16]byte, span *[8]byte) []byte {
+// appendTraceParent appends a version 00 traceparent,
+// "00-<trace id>-<span id>-01" when sampled, else ending in "-00".
+func appendTraceParent(b []byte, trace *[16]byte, span *[8]byte, sampled bool) []byte {
 	b = append(b, "00-"...)
 	b = appendHex(b, trace[:])
 	b = append(b, '-')
 	b = appendHex(b, span[:])
-	return append(b, "-01"...)
+	if sampled {
+		return append(b, "-01"...)
+	}
+	return append(b, "-00"...)
 }
 
 // newSpanID returns a random, non-zero span id.

@@ -53,6 +53,11 @@ type Config struct {
 	// allows here and re-check each route with Limits.Check and LimitBody
 	// after routing.
 	Limits Limits
+	// SampleTrace decides the sampled flag of a traceparent the stage
+	// generates, from its trace id (the tracer's sample ratio). Nil: every
+	// generated traceparent is sampled. A trusted proxy's traceparent is
+	// passed on with its own flag.
+	SampleTrace func(traceID [16]byte) bool
 }
 
 // Stage is the accept stage. It is built once per config snapshot by New
@@ -62,13 +67,14 @@ type Stage struct {
 	idHeader  string
 	forwarded string
 	limits    Limits
+	sample    func(traceID [16]byte) bool
 }
 
 var _ pipeline.Stage = (*Stage)(nil)
 
 // New validates cfg and builds the stage.
 func New(cfg Config) (*Stage, error) {
-	s := &Stage{limits: cfg.Limits}
+	s := &Stage{limits: cfg.Limits, sample: cfg.SampleTrace}
 	for _, p := range cfg.TrustedProxies {
 		if !p.IsValid() {
 			return nil, fmt.Errorf("trusted proxy %v is not a valid network", p)
@@ -244,7 +250,7 @@ func (s *Stage) identify(x *pipeline.Exchange, res *resolution, now time.Time) s
 		}
 		span := newSpanID()
 		tpOff = len(b)
-		b = appendTraceParent(b, &trace, &span)
+		b = appendTraceParent(b, &trace, &span, s.sample == nil || s.sample(trace))
 	}
 	noteOff := len(b)
 	b = appendNote(b, x, res)
