@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode"
 
+	"github.com/pinpointgw/pinpoint/internal/audit"
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
 
@@ -48,13 +50,16 @@ const (
 //   - otherwise (tokens exist but this process knows none of them) the
 //     returned token is "" and err is nil: the operator already holds one.
 //
-// Tokens are only ever stored as SHA-256 hashes.
-func EnsureToken(ctx context.Context, st store.AdminTokens, dataDir string, fromEnv string) (token string, created bool, err error) {
+// Tokens are only ever stored as SHA-256 hashes. Each token stored is
+// recorded in the audit log through rec (nil: not recorded) as
+// admin_token.created, by "system", with the token's name and never the
+// token or its hash.
+func EnsureToken(ctx context.Context, st store.AdminTokens, rec *audit.Recorder, dataDir string, fromEnv string) (token string, created bool, err error) {
 	if fromEnv != "" {
 		if err := checkToken(fromEnv); err != nil {
 			return "", false, err
 		}
-		if err := storeHash(ctx, st, tokenNameEnv, fromEnv); err != nil {
+		if err := storeHash(ctx, st, rec, tokenNameEnv, fromEnv); err != nil {
 			return "", false, err
 		}
 		return fromEnv, false, nil
@@ -84,9 +89,11 @@ func EnsureToken(ctx context.Context, st store.AdminTokens, dataDir string, from
 	if err != nil {
 		return "", false, err
 	}
-	if _, err := st.CreateAdminToken(ctx, tokenNameBootstrap, HashToken(token)); err != nil {
+	t, err := st.CreateAdminToken(ctx, tokenNameBootstrap, HashToken(token))
+	if err != nil {
 		return "", false, fmt.Errorf("admin token: storing the new token: %w", err)
 	}
+	recordToken(ctx, rec, t, "generated; written to "+path)
 	if err := writeTokenFile(path, token); err != nil {
 		return "", false, err
 	}
@@ -129,7 +136,7 @@ func checkToken(t string) error {
 	return nil
 }
 
-func storeHash(ctx context.Context, st store.AdminTokens, name, token string) error {
+func storeHash(ctx context.Context, st store.AdminTokens, rec *audit.Recorder, name, token string) error {
 	hash := HashToken(token)
 	_, err := st.AdminTokenByHash(ctx, hash)
 	if err == nil {
@@ -138,10 +145,22 @@ func storeHash(ctx context.Context, st store.AdminTokens, name, token string) er
 	if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("admin token: looking up the %s token: %w", name, err)
 	}
-	if _, err := st.CreateAdminToken(ctx, name, hash); err != nil {
+	t, err := st.CreateAdminToken(ctx, name, hash)
+	if err != nil {
 		return fmt.Errorf("admin token: storing the %s token: %w", name, err)
 	}
+	recordToken(ctx, rec, t, "from the environment (PINPOINT_ADMIN_TOKEN)")
 	return nil
+}
+
+// recordToken appends admin_token.created; a failure is the recorder's to
+// log and count (the token is stored and works).
+func recordToken(ctx context.Context, rec *audit.Recorder, t store.AdminToken, origin string) {
+	_ = rec.Record(ctx, store.AuditEntry{
+		Actor: store.AuditSystemActor, Action: store.AuditAdminTokenCreated, Source: "serve",
+		ObjectKind: store.AuditObjectAdminToken, ObjectID: t.Name,
+		Detail: audit.Detail(map[string]string{"id": strconv.FormatInt(t.ID, 10), "origin": origin}),
+	})
 }
 
 // writeTokenFile writes the token with mode 0600 through a temporary file

@@ -28,7 +28,7 @@ func TestEnsureTokenGenerates(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	st := openStore(t, dir)
-	token, created, err := admin.EnsureToken(t.Context(), st, dir, "")
+	token, created, err := admin.EnsureToken(t.Context(), st, nil, dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestEnsureTokenGenerates(t *testing.T) {
 	}
 
 	t.Run("second start returns the same token", func(t *testing.T) {
-		again, created, err := admin.EnsureToken(t.Context(), st, dir, "")
+		again, created, err := admin.EnsureToken(t.Context(), st, nil, dir, "")
 		if err != nil || created || again != token {
 			t.Errorf("EnsureToken = %q, %v, %v; want the first token, not created", again, created, err)
 		}
@@ -92,7 +92,7 @@ func TestEnsureTokenFromEnvironment(t *testing.T) {
 	st := openStore(t, dir)
 	const env = "operator-chosen-token-0123456789"
 	for i := range 2 {
-		token, created, err := admin.EnsureToken(t.Context(), st, dir, env)
+		token, created, err := admin.EnsureToken(t.Context(), st, nil, dir, env)
 		if err != nil || created || token != env {
 			t.Fatalf("call %d: EnsureToken = %q, %v, %v", i, token, created, err)
 		}
@@ -113,7 +113,7 @@ func TestEnsureTokenRefusesWeakEnvironmentTokens(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			st := openStore(t, dir)
-			if _, _, err := admin.EnsureToken(t.Context(), st, dir, env); err == nil {
+			if _, _, err := admin.EnsureToken(t.Context(), st, nil, dir, env); err == nil {
 				t.Fatal("accepted")
 			} else if strings.Contains(err.Error(), env) {
 				t.Errorf("error repeats the token: %v", err)
@@ -157,7 +157,7 @@ func TestEnsureTokenWithExistingState(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			token, created, err := admin.EnsureToken(t.Context(), st, dir, "")
+			token, created, err := admin.EnsureToken(t.Context(), st, nil, dir, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/pinpointgw/pinpoint/internal/audit"
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
@@ -35,7 +36,8 @@ func invalid(format string, args ...any) error {
 }
 
 // Service manages run-time tenants, consumers and keys: it writes the store
-// and then the Registry, so a change is durable before it takes effect.
+// and then the Registry, so a change is durable before it takes effect,
+// and records each change in the audit log (see audit.go).
 type Service struct {
 	Store store.Identities
 	Live  *Registry
@@ -47,6 +49,14 @@ type Service struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
+	// Audit records every committed change, and the key expiries the
+	// watcher notices. Nil: nothing is recorded.
+	Audit *audit.Recorder
+	// Revision returns the number of the revision being served, recorded
+	// in audit entries whose context does not say. Nil: 0.
+	Revision func() int64
+
+	expiry expiryState
 }
 
 func (s *Service) now() time.Time {
@@ -121,6 +131,12 @@ func checkSuspension(status string, sus Suspension) error {
 
 // PutTenant creates (create=true) or replaces a stored tenant.
 func (s *Service) PutTenant(ctx context.Context, t store.Tenant, create bool) (store.Tenant, error) {
+	return s.putTenant(ctx, t, create, nil)
+}
+
+// putTenant is PutTenant; a non-nil before is the stored tenant a status
+// change read, and only the status entry is recorded then.
+func (s *Service) putTenant(ctx context.Context, t store.Tenant, create bool, before *store.Tenant) (store.Tenant, error) {
 	if !ValidID(t.ID) {
 		return store.Tenant{}, invalid("tenant id %q: use letters, digits, '.', '_' and '-' (at most 128)", t.ID)
 	}
@@ -139,16 +155,25 @@ func (s *Service) PutTenant(ctx context.Context, t store.Tenant, create bool) (s
 	if d := s.declared(); d != nil && d.Tenants[t.ID] != nil {
 		return store.Tenant{}, &DeclaredError{What: "tenant " + t.ID}
 	}
+	statusOnly := before != nil
 	var err error
 	if create {
 		t, err = s.Store.CreateTenant(ctx, t)
 	} else {
+		if before == nil {
+			cur, err := s.Store.Tenant(ctx, t.ID)
+			if err != nil {
+				return store.Tenant{}, err
+			}
+			before = &cur
+		}
 		t, err = s.Store.UpdateTenant(ctx, t)
 	}
 	if err != nil {
 		return store.Tenant{}, err
 	}
 	s.Live.PutTenant(tenantFromStore(t))
+	s.recordTenant(ctx, before, t, statusOnly)
 	return t, nil
 }
 
@@ -174,12 +199,23 @@ func (s *Service) DeleteTenant(ctx context.Context, id string) error {
 	if err := s.Store.DeleteTenant(ctx, id); err != nil {
 		return err
 	}
+	var detail map[string]any
+	if t := s.Live.Tenant(id); t != nil {
+		detail = compact(map[string]any{"name": t.Name, "status": t.Status})
+	}
 	s.Live.DeleteTenant(id)
+	s.record(ctx, store.AuditTenantDeleted, store.AuditObjectTenant, id, detail)
 	return nil
 }
 
 // PutConsumer creates (create=true) or replaces a stored consumer.
 func (s *Service) PutConsumer(ctx context.Context, c store.Consumer, create bool) (store.Consumer, error) {
+	return s.putConsumer(ctx, c, create, nil)
+}
+
+// putConsumer is PutConsumer; a non-nil before is the stored consumer a
+// status change read, and only the status entry is recorded then.
+func (s *Service) putConsumer(ctx context.Context, c store.Consumer, create bool, before *store.Consumer) (store.Consumer, error) {
 	if !ValidID(c.ID) {
 		return store.Consumer{}, invalid("consumer id %q: use letters, digits, '.', '_' and '-' (at most 128)", c.ID)
 	}
@@ -201,16 +237,25 @@ func (s *Service) PutConsumer(ctx context.Context, c store.Consumer, create bool
 	if c.TenantID != "" && s.Directory().Tenant(c.TenantID) == nil {
 		return store.Consumer{}, invalid("tenant %q does not exist", c.TenantID)
 	}
+	statusOnly := before != nil
 	var err error
 	if create {
 		c, err = s.Store.CreateConsumer(ctx, c)
 	} else {
+		if before == nil {
+			cur, err := s.Store.Consumer(ctx, c.ID)
+			if err != nil {
+				return store.Consumer{}, err
+			}
+			before = &cur
+		}
 		c, err = s.Store.UpdateConsumer(ctx, c)
 	}
 	if err != nil {
 		return store.Consumer{}, err
 	}
 	s.Live.PutConsumer(consumerFromStore(c))
+	s.recordConsumer(ctx, before, c, statusOnly)
 	return c, nil
 }
 
@@ -222,16 +267,24 @@ func (s *Service) DeleteConsumer(ctx context.Context, id string) error {
 	if err := s.Store.DeleteConsumer(ctx, id); err != nil {
 		return err
 	}
+	detail := map[string]any{}
+	if c := s.Live.Consumer(id); c != nil {
+		detail = compact(map[string]any{"name": c.Name, "tenant": c.TenantID, "status": c.Status})
+	}
 	s.Live.DeleteConsumer(id)
 	// Sweep the registry rather than list the keys first: a listing is
 	// capped at one page (10000), and a key left live would authenticate
 	// again for a consumer later created with the same id.
+	removed := 0
 	s.Live.Keys(func(k *Key) bool {
 		if k.ConsumerID == id {
 			s.Live.DeleteKey(k.ID())
+			removed++
 		}
 		return true
 	})
+	detail["keys_deleted"] = removed
+	s.record(ctx, store.AuditConsumerDeleted, store.AuditObjectConsumer, id, detail)
 	return nil
 }
 
@@ -282,6 +335,7 @@ func (s *Service) CreateKey(ctx context.Context, nk NewKey) (secret string, k st
 			return "", store.APIKey{}, err
 		}
 		s.Live.PutKey(key)
+		s.record(ctx, store.AuditKeyCreated, store.AuditObjectKey, Prefix(k.Env, k.ID), newKeyDetail(k))
 		return secret, k, nil
 	}
 	return "", store.APIKey{}, errors.New("could not generate a unique key id")
@@ -301,6 +355,8 @@ func (s *Service) RevokeKey(ctx context.Context, id, reason string) (store.APIKe
 		return store.APIKey{}, err
 	}
 	s.Live.PutKey(key)
+	s.record(ctx, store.AuditKeyRevoked, store.AuditObjectKey, Prefix(k.Env, k.ID), compact(map[string]any{
+		"consumer": k.ConsumerID, "reason": k.RevokedReason}))
 	return k, nil
 }
 
@@ -348,6 +404,10 @@ func (s *Service) RotateKey(ctx context.Context, id string, grace time.Duration)
 		}
 		s.Live.PutKey(key)
 	}
+	s.record(ctx, store.AuditKeyRotated, store.AuditObjectKey, Prefix(old.Env, old.ID), map[string]any{
+		"consumer": old.ConsumerID, "old": Prefix(old.Env, old.ID), "new": Prefix(created.Env, created.ID),
+		"grace": grace.String(), "old_expires_at": rfc3339(old.ExpiresAt),
+	})
 	return secret, old, created, nil
 }
 
@@ -478,8 +538,9 @@ func (s *Service) SetConsumerStatus(ctx context.Context, id, status, reason, cat
 	if err != nil {
 		return store.Consumer{}, err
 	}
+	before := c
 	c.Status, c.SuspendedReason, c.SuspendedCategory = status, reason, category
-	return s.PutConsumer(ctx, c, false)
+	return s.putConsumer(ctx, c, false, &before)
 }
 
 // SetTenantStatus suspends or activates a stored tenant.
@@ -491,6 +552,7 @@ func (s *Service) SetTenantStatus(ctx context.Context, id, status, reason, categ
 	if err != nil {
 		return store.Tenant{}, err
 	}
+	before := t
 	t.Status, t.SuspendedReason, t.SuspendedCategory = status, reason, category
-	return s.PutTenant(ctx, t, false)
+	return s.putTenant(ctx, t, false, &before)
 }
