@@ -43,6 +43,7 @@ func (g *Gateway) callRecord(st *state, snap *Snapshot, status int, code, layer 
 		Revision:        x.Revision,
 		ConsumerID:      x.Identity.ConsumerID,
 		CredentialID:    x.Identity.CredentialID,
+		Inputs:          g.inputs(st, snap),
 	}
 	if x.ClientIP.IsValid() {
 		c.ClientIP = x.ClientIP.String()
