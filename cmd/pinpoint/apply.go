@@ -15,6 +15,8 @@ func newApplyCmd(c *cli) *cobra.Command {
 	var (
 		file   string
 		dryRun bool
+		window admin.ImpactWindow
+		noImp  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE [--dry-run]",
@@ -28,7 +30,12 @@ dropping requests. The changes are printed as a summary, one line per object:
 If the file has errors, nothing is applied: every error is printed with file,
 line, column and field path, and the command exits with status 1.
 
-With --dry-run the gateway validates and diffs the file but applies nothing.
+With --dry-run the gateway validates and diffs the file but applies nothing,
+and replays recent real requests (their decision inputs from the call log:
+the newest --impact-limit of the last --impact-since) through the running and
+the proposed configuration, both simulated, and lists the requests that would
+change outcome (newly denied, newly allowed, another reason code), grouped by
+route, consumer and code, with example request ids for 'pinpoint explain'.
 ${NAME} references are resolved by the gateway, from its own environment.
 
 A gateway started with 'pinpoint serve --config FILE' is owned by that file and
@@ -44,15 +51,22 @@ refuses applies; edit the file instead.`,
 			if file == "" {
 				return usagef("-f FILE is required")
 			}
-			return c.apply(cmd, file, dryRun)
+			window.Off = noImp
+			if !dryRun && (cmd.Flags().Changed("impact-limit") || cmd.Flags().Changed("impact-since") || noImp) {
+				return usagef("--impact-limit, --impact-since and --no-impact go with --dry-run")
+			}
+			return c.apply(cmd, file, dryRun, window)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "configuration file to apply (- for standard input)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate and show the changes without applying them")
+	cmd.Flags().IntVar(&window.Limit, "impact-limit", admin.DefaultImpactLimit, "with --dry-run: replay at most this many recent requests (at most 10000)")
+	cmd.Flags().DurationVar(&window.Since, "impact-since", admin.DefaultImpactSince, "with --dry-run: replay requests of this last period (at most 24h)")
+	cmd.Flags().BoolVar(&noImp, "no-impact", false, "with --dry-run: do not replay recent requests")
 	return cmd
 }
 
-func (c *cli) apply(cmd *cobra.Command, file string, dryRun bool) error {
+func (c *cli) apply(cmd *cobra.Command, file string, dryRun bool, window admin.ImpactWindow) error {
 	name, doc, err := c.readDocument(file)
 	if err != nil {
 		return err
@@ -61,7 +75,12 @@ func (c *cli) apply(cmd *cobra.Command, file string, dryRun bool) error {
 	if err != nil {
 		return err
 	}
-	res, err := client.Apply(cmd.Context(), name, doc, dryRun)
+	var res admin.ApplyResult
+	if dryRun {
+		res, err = client.DryRun(cmd.Context(), name, doc, window)
+	} else {
+		res, err = client.Apply(cmd.Context(), name, doc, false)
+	}
 	if err != nil {
 		return c.applyFailure(name, err)
 	}
@@ -70,11 +89,18 @@ func (c *cli) apply(cmd *cobra.Command, file string, dryRun bool) error {
 		return nil
 	}
 	c.printResult(res, "applied as revision %d\n")
+	c.printImpact(res.Impact)
 	return nil
 }
 
 // applyFailure prints a rejected document's errors one per line.
 func (c *cli) applyFailure(name string, err error) error {
+	return c.documentFailure(name, err, "nothing was applied")
+}
+
+// documentFailure prints a rejected document's errors one per line and
+// then what did not happen.
+func (c *cli) documentFailure(name string, err error, outcome string) error {
 	var apiErr *admin.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnprocessableEntity {
 		return c.fail(err)
@@ -87,7 +113,7 @@ func (c *cli) applyFailure(name string, err error) error {
 	for _, e := range list {
 		fmt.Fprintln(c.stderr, e.String())
 	}
-	fmt.Fprintf(c.stderr, "%s: %s; nothing was applied\n", name, plural(len(list), "error"))
+	fmt.Fprintf(c.stderr, "%s: %s; %s\n", name, plural(len(list), "error"), outcome)
 	return errReported
 }
 

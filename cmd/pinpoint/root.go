@@ -50,6 +50,10 @@ type cli struct {
 
 	// tokenSource says where the token came from, for the 401 hint.
 	tokenSource string
+
+	// tokenStore is `explain --store`: the store whose keys open decision
+	// tokens offline ("": $PINPOINT_STORE, else pinpoint-data/pinpoint.db).
+	tokenStore string
 }
 
 // usageError is a mistake in the command line: exit status 2.
@@ -148,10 +152,14 @@ that holds pinpoint-data, or pass --token / set PINPOINT_ADMIN_TOKEN.`,
 		newApplyCmd(c),
 		newRevisionsCmd(c),
 		newLogsCmd(c),
+		newExplainCmd(c),
+		newSimulateCmd(c),
+		newAuditCmd(c),
 		newTenantsCmd(c),
 		newConsumersCmd(c),
 		newKeysCmd(c),
 		newQuotasCmd(c),
+		newStatsCmd(c),
 		newMigrateCmd(c),
 		newVersionCmd(c),
 	)

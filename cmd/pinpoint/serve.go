@@ -17,6 +17,7 @@ import (
 
 	"github.com/pinpointgw/pinpoint/examples"
 	"github.com/pinpointgw/pinpoint/internal/admin"
+	"github.com/pinpointgw/pinpoint/internal/analytics"
 	"github.com/pinpointgw/pinpoint/internal/calllog"
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/echo"
@@ -118,7 +119,8 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		log = log.With("node", node)
 	}
 
-	token, created, err := admin.EnsureToken(ctx, st, o.dataDir, os.Getenv("PINPOINT_ADMIN_TOKEN"))
+	auditLog := newAuditRecorder(st, log)
+	token, created, err := admin.EnsureToken(ctx, st, auditLog, o.dataDir, os.Getenv("PINPOINT_ADMIN_TOKEN"))
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
@@ -126,16 +128,19 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	bg, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBG()
 	metrics := telemetry.New()
+	metrics.Registry.MustRegister(auditLog.Collectors()...)
 	// Run-time tenants, consumers and keys are loaded before the first
 	// revision compiles, so a revision that would shadow one is refused.
 	live := identity.NewRegistry()
+	rollups := newAnalytics(st, node, log, metrics.Registry)
 	g := gateway.New(gateway.Options{
 		Store: st, Metrics: metrics, Logger: log, ConfigFile: o.configFile,
-		LookupEnv: echoLookup(bg, log), Identities: live,
+		LookupEnv: echoLookup(bg, log), Identities: live, Audit: auditLog,
+		Analytics: rollups, Version: version,
 	})
 	defer g.Close()
 	ids := &identity.Service{
-		Store: st, Live: live, Log: log,
+		Store: st, Live: live, Log: log, Audit: auditLog, Revision: g.Revision,
 		Declared: func() *identity.Declared {
 			if s := g.Current(); s != nil {
 				return s.Directory().Declared
@@ -157,18 +162,28 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		defer close(flushed)
 		ids.RunFlusher(bg, 30*time.Second)
 	}()
+	expiries := make(chan struct{})
+	go func() {
+		defer close(expiries)
+		ids.RunExpiryWatcher(bg, identity.DefaultExpiryInterval)
+	}()
 	swept := make(chan struct{})
 	go func() {
 		defer close(swept)
 		g.RunSweeper(bg)
 	}()
-	defer func() { cancelBG(); <-flushed; <-swept }()
+	defer func() { cancelBG(); <-flushed; <-swept; <-expiries }()
 
+	if err := g.LoadTokenKeys(ctx); err != nil {
+		return fmt.Errorf("decision-token keys: %w", err)
+	}
 	source, err := loadInitial(ctx, g, o, log)
 	if err != nil {
 		return err
 	}
 	cfg := g.Current().Config
+	stopAnalytics := startAnalytics(bg, rollups, st, g, log)
+	defer startAlerts(bg, g, st, metrics.Registry, node, log)()
 	// With a shared store, follow what the other nodes commit.
 	followed := make(chan struct{})
 	if shared {
@@ -193,7 +208,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	adminHandler := admin.NewHandler(admin.Options{
 		Control: g, Store: st, Metrics: metrics.Handler(), Logger: log,
 		Version: version, ConfigFile: o.configFile, Identities: ids,
-		Quotas: g,
+		Quotas: g, Stats: &analytics.Reader{Store: st},
 	})
 	srv, err := gateway.Listen(cfg.Listeners, g, adminHandler, log)
 	if err != nil {
@@ -227,6 +242,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown deadline passed; remaining connections closed", "error", err)
 	}
+	stopAnalytics(sctx)
 	if err := calls.Close(sctx); err != nil {
 		log.Warn("call log not fully flushed", "error", err)
 	}

@@ -211,7 +211,7 @@ func (r RevisionJSON) revision() store.Revision {
 }
 
 func (r ApplyResultJSON) result() ApplyResult {
-	return ApplyResult{Revision: r.Revision.revision(), Diff: r.Diff, Unchanged: r.Unchanged, DryRun: r.DryRun}
+	return ApplyResult{Revision: r.Revision.revision(), Diff: r.Diff, Unchanged: r.Unchanged, DryRun: r.DryRun, Impact: r.Impact}
 }
 
 func (v callJSON) call() store.Call {

@@ -34,6 +34,8 @@ type ApplyRequest struct {
 	Author, Source string
 	// DryRun validates and diffs without committing.
 	DryRun bool
+	// Impact bounds the change-impact replay of a dry run (see Impact).
+	Impact ImpactWindow
 }
 
 // ApplyResult reports an apply.
@@ -47,6 +49,9 @@ type ApplyResult struct {
 	Unchanged bool `json:"unchanged"`
 	// DryRun echoes the request.
 	DryRun bool `json:"dry_run"`
+	// Impact is a dry run's change impact on recent requests; nil when
+	// not computed (not a dry run, no call log, or impact=false).
+	Impact *Impact `json:"impact,omitempty"`
 }
 
 // OwnedByFileError refuses admin-API writes while a config file owns the

@@ -46,13 +46,14 @@ type ApplyResultJSON struct {
 	Diff      string       `json:"diff"`
 	Unchanged bool         `json:"unchanged"`
 	DryRun    bool         `json:"dry_run"`
+	Impact    *Impact      `json:"impact,omitempty"`
 }
 
 // ApplyResultView converts an apply result for JSON output.
 func ApplyResultView(res ApplyResult) ApplyResultJSON {
 	rev := res.Revision
 	rev.Document = nil
-	return ApplyResultJSON{Revision: RevisionView(rev), Diff: res.Diff, Unchanged: res.Unchanged, DryRun: res.DryRun}
+	return ApplyResultJSON{Revision: RevisionView(rev), Diff: res.Diff, Unchanged: res.Unchanged, DryRun: res.DryRun, Impact: res.Impact}
 }
 
 // revisionList is the body of GET /admin/revisions.
@@ -124,6 +125,13 @@ func (h *handler) applyConfig(w http.ResponseWriter, r *http.Request) {
 		ownedByFile(w, r, h.ConfigFile)
 		return
 	}
+	var window ImpactWindow
+	if dryRun {
+		if window, err = parseImpactWindow(r.URL.Query().Get); err != nil {
+			badRequest(w, r, err.Error())
+			return
+		}
+	}
 	filename, doc, ok := readDocument(w, r)
 	if !ok {
 		return
@@ -134,6 +142,7 @@ func (h *handler) applyConfig(w http.ResponseWriter, r *http.Request) {
 		Author:   tokenName(r.Context()),
 		Source:   SourceAdminAPI,
 		DryRun:   dryRun,
+		Impact:   window,
 	})
 	if err != nil {
 		h.controlFailure(w, r, "apply", err)

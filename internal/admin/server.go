@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pinpointgw/pinpoint/internal/analytics"
 	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
@@ -45,6 +46,9 @@ type Options struct {
 	// Quotas reads quota usage (the running gateway). Nil: the
 	// /admin/quotas endpoints are not served.
 	Quotas QuotaReader
+	// Stats reads the analytics roll-ups. Nil: the /admin/stats endpoints
+	// are not served.
+	Stats *analytics.Reader
 	// ConfigFile is the path of the file that owns the configuration
 	// (pinpoint serve --config FILE). When set, applies and rollbacks
 	// through the admin API are refused with 409 admin.config_owned_by_file;
@@ -85,13 +89,18 @@ type endpoint struct {
 //	POST /admin/revisions/{n}/rollback      re-apply revision n's document
 //	POST /admin/config?dry_run=&filename=   apply a YAML document
 //	POST /admin/config/validate?filename=   validate a YAML document
+//	POST /admin/simulate                    run a described request without serving it
 //	GET  /admin/calls?status=&code=&...     query the call log
 //	GET  /admin/calls/{request_id}          one call record
+//	POST /admin/decision-tokens/decode      open a refusal's decision_token
+//	GET  /admin/requests/{id}/explain       why a request was answered so (explain)
+//	GET  /admin/audit?action=&kind=&object=&actor=&since=&until=&...   the audit log
 //	GET, POST /admin/tenants; GET, PUT, DELETE /admin/tenants/{id};
 //	POST /admin/tenants/{id}/suspend|activate (same for /admin/consumers)
 //	GET, POST /admin/keys; GET /admin/keys/{id}; POST /admin/keys/{id}/revoke|rotate
 //	GET  /admin/quotas?route=&quota=&consumer=|tenant=|credential=|ip=   quota usage now
 //	GET  /admin/quotas/history?route=&quota=&consumer=...&since=&limit=  stored counters
+//	GET  /admin/stats/summary|series|top?since=&until=&route=&consumer=&code=&...  analytics
 func NewHandler(o Options) http.Handler {
 	h := &handler{Options: o, log: o.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
@@ -158,9 +167,13 @@ func (h *handler) endpoints() []endpoint {
 		{method: "POST", path: "/admin/revisions/{n}/rollback", serve: h.rollback},
 		{method: "POST", path: "/admin/config", serve: h.applyConfig},
 		{method: "POST", path: "/admin/config/validate", serve: h.validateConfig},
+		{method: "POST", path: "/admin/simulate", serve: h.simulate},
 		{method: "GET", path: "/admin/calls", serve: h.listCalls},
 		{method: "GET", path: "/admin/calls/{request_id}", serve: h.getCall},
+		{method: "POST", path: "/admin/decision-tokens/decode", serve: h.decodeToken},
+		{method: "GET", path: "/admin/requests/{id}/explain", serve: h.explainRequest},
 	}
+	eps = append(eps, endpoint{method: "GET", path: "/admin/audit", serve: h.listAudit})
 	if h.Identities != nil {
 		eps = append(eps,
 			endpoint{method: "GET", path: "/admin/tenants", serve: h.listTenants},
@@ -182,6 +195,13 @@ func (h *handler) endpoints() []endpoint {
 			endpoint{method: "GET", path: "/admin/keys/{id}", serve: h.getKey},
 			endpoint{method: "POST", path: "/admin/keys/{id}/revoke", serve: h.revokeKey},
 			endpoint{method: "POST", path: "/admin/keys/{id}/rotate", serve: h.rotateKey},
+		)
+	}
+	if h.Stats != nil {
+		eps = append(eps,
+			endpoint{method: "GET", path: "/admin/stats/summary", serve: h.statsSummary},
+			endpoint{method: "GET", path: "/admin/stats/series", serve: h.statsSeries},
+			endpoint{method: "GET", path: "/admin/stats/top", serve: h.statsTop},
 		)
 	}
 	if h.Quotas != nil {
@@ -250,7 +270,7 @@ func (h *handler) authenticate(next http.Handler) http.Handler {
 			h.storeFailure(w, r, "admin token lookup", err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, t.Name)))
+		next.ServeHTTP(w, r.WithContext(h.withOrigin(context.WithValue(r.Context(), tokenNameKey{}, t.Name), t.Name)))
 	})
 }
 

@@ -86,7 +86,7 @@ func (g *Gateway) apply(ctx context.Context, req admin.ApplyRequest) (admin.Appl
 	cur := g.snap.Load()
 	cfg, err := config.Load(req.Filename, req.Document, g.lookupEnv())
 	if err != nil {
-		g.rejected(req, err)
+		g.rejected(ctx, req, err)
 		return admin.ApplyResult{}, err
 	}
 	hash := config.Hash(req.Document)
@@ -103,12 +103,16 @@ func (g *Gateway) apply(ctx context.Context, req admin.ApplyRequest) (admin.Appl
 	next, fresh, err := compile(cfg, cur, g.o)
 	if err != nil {
 		err = withFile(err, req.Filename)
-		g.rejected(req, err)
+		g.rejected(ctx, req, err)
 		return admin.ApplyResult{}, err
 	}
 	if req.DryRun {
-		discard(next, fresh)
-		return admin.ApplyResult{Revision: store.Revision{Hash: hash, Summary: diff}, Diff: diff, DryRun: true}, nil
+		defer discard(next, fresh)
+		imp, err := g.impact(ctx, cur, next, req.Impact)
+		if err != nil {
+			return admin.ApplyResult{}, err
+		}
+		return admin.ApplyResult{Revision: store.Revision{Hash: hash, Summary: diff}, Diff: diff, DryRun: true, Impact: imp}, nil
 	}
 
 	rev, err := g.o.Store.AppendRevision(ctx, store.Revision{
@@ -131,6 +135,7 @@ func (g *Gateway) publish(next *Snapshot, fresh []*upstream.Upstream, number int
 	for _, u := range fresh {
 		u.Start()
 	}
+	g.publishTokenKeys(next.Config)
 	old := g.snap.Swap(next)
 	release(old, next)
 	g.o.counters.waf.Retain(next.firewall)
@@ -168,10 +173,13 @@ func (g *Gateway) publishStored(rev store.Revision) error {
 	return nil
 }
 
-func (g *Gateway) rejected(req admin.ApplyRequest, err error) {
+func (g *Gateway) rejected(ctx context.Context, req admin.ApplyRequest, err error) {
 	g.o.Metrics.Reload("rejected")
 	g.log.Error("configuration rejected; the running revision keeps serving",
 		"source", req.Source, "revision", g.Revision(), "error", err.Error())
+	if !req.DryRun {
+		g.auditRejected(ctx, req, err)
+	}
 }
 
 func (g *Gateway) revisionMeta(ctx context.Context, s *Snapshot) store.Revision {

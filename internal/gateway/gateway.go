@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pinpointgw/pinpoint/internal/analytics"
+	"github.com/pinpointgw/pinpoint/internal/audit"
 	"github.com/pinpointgw/pinpoint/internal/calllog"
 	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
@@ -40,6 +42,17 @@ type Options struct {
 	// HTTPClient fetches JWKS and calls introspection endpoints. Nil: a
 	// client with a 10 s timeout.
 	HTTPClient *http.Client
+	// Audit records rejected applies (config.rejected). Nil: not recorded.
+	Audit *audit.Recorder
+	// Analytics counts every finished request in the per-minute roll-ups
+	// (unless analytics.enabled is false). Nil: no roll-ups.
+	Analytics *analytics.Aggregator
+
+	// Version is the gateway's version, the service.version of its spans.
+	Version string
+	// TraceBatchTimeout is how long finished spans wait to be exported
+	// together (telemetry.tracing). Zero: 5 s.
+	TraceBatchTimeout time.Duration
 
 	// counters are shared by every revision; set by New.
 	counters *counters
@@ -62,6 +75,9 @@ type Gateway struct {
 	calls atomic.Pointer[calllog.Writer]
 
 	states sync.Pool
+
+	// tokens seal the decision_token of refusals (token.go).
+	tokens tokenKeys
 }
 
 // SetCallLog routes call records to w (nil turns the call log off).
@@ -85,6 +101,7 @@ func New(o Options) *Gateway {
 	o.counters = newCounters(qs, o.Logger)
 	g := &Gateway{o: o, log: o.Logger}
 	g.states.New = func() any { return &state{} }
+	o.Metrics.SetUpstreams(g.upstreamHealth)
 	return g
 }
 
@@ -134,4 +151,8 @@ type state struct {
 	forward upstream.Forward
 	// code, layer and stage of the gateway's own refusal, if any.
 	code, layer, stage string
+	// preview is where a simulated request would have been forwarded.
+	preview *upstream.Preview
+	// spans are the request's OpenTelemetry spans; nil unless sampled.
+	spans *spanState
 }

@@ -61,11 +61,13 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 
 	d := snap.accept.Handle(x)
 	rw.id = x.ID
+	g.traceRequest(st, snap)
 	if d.Denied() {
 		g.deny(st, snap, d.Denial)
 		return
 	}
 
+	st.traceStep("route")
 	t0 := time.Now()
 	m, n, res := snap.routes.Match(x.Host, x.Request.Method, x.Path, x.Params[:])
 	if res == router.MethodNotAllowed && cors.IsPreflight(x.Request) {
@@ -114,6 +116,7 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	}
 
 	for _, s := range rt.stages {
+		st.traceStage(s)
 		d := s.Handle(x)
 		if !d.Ends() {
 			continue
@@ -137,7 +140,14 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	}
 	st.forward = rt.forward
 	st.forward.Path = rt.upstreamPath(x, m.Prefix)
-	if dn := g.serveUpstream(st, rt); dn != nil {
+	st.traceStep("upstream")
+	var dn *pipeline.Denial
+	if x.Simulation != nil {
+		dn = g.previewUpstream(st, rt)
+	} else {
+		dn = g.serveUpstream(st, rt)
+	}
+	if dn != nil {
 		if dn.Stage == "" {
 			dn.Stage = "upstream"
 		}
@@ -163,6 +173,7 @@ func (g *Gateway) deny(st *state, snap *Snapshot, d *pipeline.Denial) {
 		x.Record(pipeline.Step{Stage: p.Stage, Outcome: pipeline.OutcomeDeny, Code: p.Code, Rule: d.Rule, Note: d.Reason})
 	}
 	st.code, st.layer, st.stage = p.Code, p.Layer, p.Stage
+	p.DecisionToken = g.decisionToken(x, p, d)
 
 	mode := problem.Standard
 	if snap != nil {
@@ -217,6 +228,14 @@ func (g *Gateway) finish(st *state, snap *Snapshot) {
 		route = noRoute
 	}
 	g.o.Metrics.ObserveRequest(route, status, code, total, x.UpstreamLatency)
+	if code != "" {
+		stage := st.stage
+		if stage == "" {
+			stage = "upstream"
+		}
+		g.o.Metrics.Denial(route, code, stage, layer)
+	}
+	st.traceEnd(status, code, layer, total)
 	wouldDeny := false
 	for i := range x.Trace {
 		if s := &x.Trace[i]; s.Outcome == pipeline.OutcomeWouldDeny {
@@ -224,6 +243,7 @@ func (g *Gateway) finish(st *state, snap *Snapshot) {
 			wouldDeny = true
 		}
 	}
+	g.observe(st, snap, status, code, layer, total)
 	if calls := g.calls.Load(); calls != nil && (snap == nil || snap.logCalls) {
 		calls.Log(g.callRecord(st, snap, status, code, layer, total, wouldDeny))
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"reflect"
@@ -10,10 +11,12 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+	"github.com/pinpointgw/pinpoint/internal/redact"
 	"github.com/pinpointgw/pinpoint/internal/redisconn"
 	"github.com/pinpointgw/pinpoint/internal/router"
 	"github.com/pinpointgw/pinpoint/internal/stage/accept"
 	"github.com/pinpointgw/pinpoint/internal/stage/waf"
+	"github.com/pinpointgw/pinpoint/internal/telemetry"
 	"github.com/pinpointgw/pinpoint/internal/upstream"
 )
 
@@ -37,6 +40,13 @@ type Snapshot struct {
 	idHeader    string
 	logCalls    bool
 	redactQuery bool
+	// keepInputs keeps each request's decision inputs in the call log
+	// (explain.keep_inputs); redaction is the one redaction policy of the
+	// revision, built once.
+	keepInputs bool
+	redaction  *redact.Policy
+	// headerVerdicts caches redaction.Header per header name for inputs.
+	headerVerdicts headerVerdicts
 	// access holds the directory, authenticators and policies.
 	access *access
 	// redis is the client of the config's redis block, or nil;
@@ -45,7 +55,15 @@ type Snapshot struct {
 	freshRedis bool
 	// firewall is the revision's WAF, nil when no route runs it.
 	firewall *waf.Firewall
+	// tracer exports spans (telemetry.tracing), nil when tracing is off;
+	// freshTracer is set when this snapshot built it.
+	tracer      *telemetry.Tracer
+	freshTracer bool
 }
+
+// Redaction is the revision's redaction policy (the config's redact block,
+// gateway.call_log.redact_query and its authenticators' key headers).
+func (s *Snapshot) Redaction() *redact.Policy { return s.redaction }
 
 // Directory resolves the snapshot's consumers, tenants and keys.
 func (s *Snapshot) Directory() *identity.Directory { return s.access.dir }
@@ -61,6 +79,9 @@ func discard(s *Snapshot, fresh []*upstream.Upstream) {
 		if s.freshRedis {
 			s.redis.Close()
 		}
+		if s.freshTracer {
+			shutdownTracer(s.tracer, slog.New(slog.DiscardHandler))
+		}
 	}
 }
 
@@ -74,6 +95,8 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 	var (
 		acc   *access
 		built *Snapshot // s itself is nil by the time a failed compile's defer runs
+		// newTracer is the tracer this compile built, if any.
+		newTracer *telemetry.Tracer
 	)
 	defer func() {
 		if err != nil {
@@ -84,6 +107,9 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 			acc.close()
 			if built != nil && built.freshRedis {
 				built.redis.Close()
+			}
+			if newTracer != nil {
+				shutdownTracer(newTracer, gw.Logger)
 			}
 		}
 	}()
@@ -100,6 +126,8 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		idHeader:    http.CanonicalHeaderKey(cfg.Gateway.RequestIDHeader),
 		logCalls:    cfg.Gateway.CallLog.IsEnabled(),
 		redactQuery: cfg.Gateway.CallLog.RedactsQuery(),
+		keepInputs:  cfg.Explain.KeepInputs == nil || *cfg.Explain.KeepInputs,
+		redaction:   redactionPolicy(cfg),
 	}
 	if s.idHeader == "" {
 		s.idHeader = "X-Request-Id"
@@ -125,11 +153,21 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		routeLimits[i] = acceptLimits(cfg.Gateway.Limits.Merge(cfg.Routes[i].Limits))
 		entry = widest(entry, routeLimits[i])
 	}
+	var sample func([16]byte) bool
+	if s.tracer, s.freshTracer, err = tracerFor(cfg, prev, gw); err != nil {
+		fail("telemetry.tracing", "%v", err)
+	} else if s.tracer != nil {
+		sample = s.tracer.Sample
+		if s.freshTracer {
+			newTracer = s.tracer
+		}
+	}
 	s.accept, err = accept.New(accept.Config{
 		TrustedProxies:  trusted,
 		RequestIDHeader: s.idHeader,
 		ForwardedHeader: cfg.Gateway.ForwardedHeader,
 		Limits:          entry,
+		SampleTrace:     sample,
 	})
 	if err != nil {
 		fail("gateway", "%v", err)
@@ -208,6 +246,14 @@ func release(old, next *Snapshot) {
 	for name, u := range old.upstreams {
 		if next == nil || next.upstreams[name] != u {
 			u.Close()
+		}
+	}
+	if t := old.tracer; t != nil && (next == nil || next.tracer != t) {
+		if next == nil {
+			shutdownTracer(t, slog.Default())
+		} else {
+			// Requests still running on old end their spans on it.
+			time.AfterFunc(old.longestTimeout(), func() { shutdownTracer(t, slog.Default()) })
 		}
 	}
 	var nextAccess *access
