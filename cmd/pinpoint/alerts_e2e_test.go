@@ -19,8 +19,8 @@ import (
 )
 
 // alertsConfig is the walk-through's config: the partner's key reaches
-// /orders when the route asks for a scope the key has.
-func alertsConfig(proxy, adminAddr, backend, hook, scope string) string {
+// /orders, which requires orders:write, while the key has that scope.
+func alertsConfig(proxy, adminAddr, backend, hook, keyScopes string) string {
 	return fmt.Sprintf(`version: 1
 listeners:
   - {name: public, kind: proxy, address: "%s"}
@@ -32,13 +32,13 @@ consumers:
     api_keys:
       - id: demo0000demo
         sha256: cb25e86193394f7d5ee3eae9000d566fe846ab981f285fa737e33edfe69d78cd
-        scopes: [orders:read]
+        scopes: [%s]
 routes:
   - name: orders
     paths: ["/orders"]
     upstream: backend
     auth: {methods: [keys]}
-    authorize: {scopes: [%s]}
+    authorize: {scopes: [orders:write]}
 upstreams:
   - {name: backend, targets: [{url: "%s"}]}
 analytics:
@@ -58,7 +58,7 @@ alerts:
       url: "%s"
       headers: {Authorization: "Bearer ${PINPOINT_TEST_HOOK_TOKEN}"}
       backoff: 10ms
-`, proxy, adminAddr, scope, backend, hook)
+`, proxy, adminAddr, keyScopes, backend, hook)
 }
 
 // The issue's "done when": an alert fires on a provoked 403 spike, names
@@ -85,7 +85,7 @@ func TestAlertOnProvoked403SpikeNamesTheRevisionAndResolves(t *testing.T) {
 		notes <- n
 	}))
 	defer hook.Close()
-	doc := func(scope string) string { return alertsConfig(proxy, adminAddr, backend.URL, hook.URL, scope) }
+	doc := func(keyScopes string) string { return alertsConfig(proxy, adminAddr, backend.URL, hook.URL, keyScopes) }
 
 	// Revision 1 lets the partner through; alice's admin token applies the rest.
 	const aliceToken = "ppadm_alice-token-for-the-alert-walkthrough-0"
@@ -96,7 +96,7 @@ func TestAlertOnProvoked403SpikeNamesTheRevisionAndResolves(t *testing.T) {
 	if _, err := st.CreateAdminToken(t.Context(), "alice", admin.HashToken(aliceToken)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AppendRevision(t.Context(), store.Revision{Author: "alice", Source: "cli", Document: []byte(doc("orders:read"))}); err != nil {
+	if _, err := st.AppendRevision(t.Context(), store.Revision{Author: "alice", Source: "cli", Document: []byte(doc("orders:read, orders:write"))}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
@@ -157,8 +157,8 @@ func TestAlertOnProvoked403SpikeNamesTheRevisionAndResolves(t *testing.T) {
 	}
 
 	call(30, http.StatusOK)
-	// Revision 2 asks for a scope the partner's key lacks: a 403 spike.
-	if rev, err := applyDoc(adminAddr, aliceToken, doc("orders:write")); err != nil || rev != 2 {
+	// Revision 2 removes orders:write from the partner's key: a 403 spike.
+	if rev, err := applyDoc(adminAddr, aliceToken, doc("orders:read")); err != nil || rev != 2 {
 		t.Fatalf("apply revision 2: %d, %v", rev, err)
 	}
 	call(40, http.StatusForbidden)
@@ -171,7 +171,7 @@ func TestAlertOnProvoked403SpikeNamesTheRevisionAndResolves(t *testing.T) {
 		t.Errorf("breakdowns: codes %+v consumers %+v routes %+v", fired.TopCodes, fired.TopConsumers, fired.TopRoutes)
 	}
 	if len(fired.Causes) == 0 || fired.Causes[0].Revision != 2 ||
-		!strings.Contains(fired.LikelyCause, "after revision 2 (alice, admin-api): ~ route orders: authorize.scopes") {
+		!strings.Contains(fired.LikelyCause, "after revision 2 (alice, admin-api): ~ consumer partner: api_keys[0].scopes (-orders:write)") {
 		t.Errorf("likely cause %q (causes %+v)", fired.LikelyCause, fired.Causes)
 	}
 	if fired.Value <= 0.1 || fired.Matched == 0 || fired.Requests < 20 {
@@ -179,8 +179,8 @@ func TestAlertOnProvoked403SpikeNamesTheRevisionAndResolves(t *testing.T) {
 	}
 	t.Logf("firing: %s", fired.Summary)
 
-	// Revision 3 restores the scope; clean traffic brings the share under 10%.
-	if rev, err := applyDoc(adminAddr, aliceToken, doc("orders:read")); err != nil || rev != 3 {
+	// Revision 3 gives the scope back; clean traffic brings the share under 10%.
+	if rev, err := applyDoc(adminAddr, aliceToken, doc("orders:read, orders:write")); err != nil || rev != 3 {
 		t.Fatalf("apply revision 3: %d, %v", rev, err)
 	}
 	call(400, http.StatusOK)
