@@ -6,6 +6,8 @@
 #   bench/cluster.sh                    # about 1 minute
 #   DURATION=8s CONNS=60 bench/cluster.sh
 #   LIMITED=0 bench/cluster.sh          # without the API-key + Redis rate limit route
+#   NODE_STORE=sqlite bench/cluster.sh  # control: each node on its own SQLite store, nothing
+#                                       # shared but Redis, to see what sharing one core costs
 #
 # Results (raw wrk output, logs, table.md) go to bench/results/cluster-<UTC time>/.
 set -euo pipefail
@@ -21,6 +23,7 @@ PG_USER=${PG_USER:-postgres}
 PG_DB=${PG_DB:-test}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 PINPOINT_BIN=${PINPOINT_BIN:-} # a prebuilt gateway instead of building ./cmd/pinpoint
+NODE_STORE=${NODE_STORE:-postgres} # postgres (the cluster) or sqlite (the control: one store per node)
 NODES=3
 
 BIN=bench/.bin
@@ -30,6 +33,11 @@ SUFFIX=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 SCHEMA=bench_cluster_$SUFFIX
 REDIS_PREFIX="pinpoint-bench-$SUFFIX:"
 STORE="postgres://$PG_USER@$PG_HOST:5432/$PG_DB?search_path=$SCHEMA"
+case $NODE_STORE in
+postgres) STORE_ARGS=(--store "$STORE") ;;
+sqlite) STORE_ARGS=() ;;
+*) echo "NODE_STORE must be postgres or sqlite" >&2; exit 1 ;;
+esac
 PER_WRK=$((CONNS / NODES))
 ((PER_WRK >= 1)) || { echo "CONNS must be at least $NODES" >&2; exit 1; }
 mkdir -p "$BIN" "$OUT/raw" "$OUT/logs"
@@ -229,7 +237,7 @@ start_nodes() {
 		admin=$(pick_port 18190)
 		mkdir -p "$WORK/node$i-$1"
 		PINPOINT_ADMIN_TOKEN=$TOKEN PP_NODE_PROXY=127.0.0.1:$port PP_NODE_ADMIN=127.0.0.1:$admin GOMAXPROCS=1 \
-			start "node$i-of-$1" "${ON_PROXY_CPU[@]}" "$PINPOINT" serve --store "$STORE" \
+			start "node$i-of-$1" "${ON_PROXY_CPU[@]}" "$PINPOINT" serve "${STORE_ARGS[@]}" \
 			--node-id "bench-$i" --config "$WORK/gateway.yaml" --data-dir "$WORK/node$i-$1"
 		NODE_PIDS+=("$STARTED")
 		if ! wait_ok "http://127.0.0.1:$port/plain" "$STARTED"; then
@@ -250,6 +258,16 @@ calllog_total() {
 	for admin in "${ADMINS[@]}"; do
 		curl -s --noproxy '*' --max-time 5 -H @"$WORK/admin-header" "http://127.0.0.1:$admin/metrics" || true
 	done | awk -v m="pinpoint_calllog_$1_total" '$1 == m || index($1, m "{") == 1 { s += $NF } END { printf "%d", s }'
+}
+
+# calls_stored: call-log rows in the shared store, or (control run, one
+# SQLite store per node) the records the running nodes report written.
+calls_stored() {
+	if [[ $NODE_STORE == postgres ]]; then
+		psql_q "SELECT count(*) FROM $SCHEMA.calls"
+	else
+		calllog_total written
+	fi
 }
 
 # parse FILE: "req/s p99_ms errors" of one wrk --latency output.
@@ -296,7 +314,7 @@ measure() {
 	local name=$1 path=$2 hdr=${3:-} c0 c1 before dropped i r p e
 	log "$name: warm-up $WARMUP, then $NODES x wrk -t1 -c$PER_WRK -d$DURATION on ${#PORTS[@]} node(s), $path"
 	wrk_split "$name-warmup" "$WARMUP" "$path" "$hdr" || { log "$name: wrk failed"; exit 1; }
-	before=$(psql_q "SELECT count(*) FROM $SCHEMA.calls")
+	before=$(calls_stored)
 	dropped=$(calllog_total dropped)
 	c0=$(cpu_ticks 0)
 	c1=$(cpu_ticks 1)
@@ -311,7 +329,7 @@ measure() {
 		ERRS[$name]=$((ERRS[$name] + e))
 	done
 	sleep 0.5 # the call-log writers flush at least every 200 ms
-	CALLS[$name]=$(($(psql_q "SELECT count(*) FROM $SCHEMA.calls") - before))
+	CALLS[$name]=$(($(calls_stored) - before))
 	DROPPED[$name]=$(($(calllog_total dropped) - dropped))
 }
 
@@ -358,7 +376,11 @@ ratio() { awk -v a="${RPS[$1]:-0}" -v b="${RPS[$2]:-0}" 'BEGIN { if (b > 0) prin
 	echo "# Pinpoint cluster benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo
 	echo "$(nproc) CPUs, pinned=$PINNED: gateway nodes on CPU 0 (GOMAXPROCS=1 each), backend and wrk on CPU 1."
-	echo "Store: PostgreSQL $PG_HOST/$PG_DB, schema $SCHEMA; call log on. Load: $NODES wrk processes, 1 thread"
+	if [[ $NODE_STORE == sqlite ]]; then
+		echo "Store: CONTROL RUN, each node on its own SQLite store (nothing shared but Redis); call log on. Load: $NODES wrk processes, 1 thread"
+	else
+		echo "Store: PostgreSQL $PG_HOST/$PG_DB, schema $SCHEMA; call log on. Load: $NODES wrk processes, 1 thread"
+	fi
 	echo "and $PER_WRK connections each, ${DURATION} after ${WARMUP} warm-up. Load average before: $LOAD_BEFORE."
 	echo
 	echo "| scenario | nodes | req/s (sum) | p99 ms (max) | CPU 0 % | CPU 1 % | calls logged | calls dropped | errors |"
