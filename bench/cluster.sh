@@ -24,6 +24,7 @@ PG_DB=${PG_DB:-test}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 PINPOINT_BIN=${PINPOINT_BIN:-} # a prebuilt gateway instead of building ./cmd/pinpoint
 NODE_STORE=${NODE_STORE:-postgres} # postgres (the cluster) or sqlite (the control: one store per node)
+PIN=${PIN:-1}               # 0: nothing pinned, every process on both cores, Go's default GOMAXPROCS
 NODES=3
 
 BIN=bench/.bin
@@ -106,15 +107,17 @@ stop_nodes() {
 # ---------------------------------------------------------------- CPU placement
 # Every gateway node on CPU 0 (GOMAXPROCS=1 each: the nodes share that core);
 # the backend and wrk on CPU 1. PostgreSQL and Redis are not pinned.
-if command -v taskset >/dev/null && (($(nproc) >= 2)); then
+NODE_GOMAXPROCS=1 # empty: Go's default
+if ((PIN)) && command -v taskset >/dev/null && (($(nproc) >= 2)); then
 	ON_PROXY_CPU=(taskset -c 0)
 	ON_LOAD_CPU=(taskset -c 1)
 	PINNED=yes
 else
-	log "WARNING: fewer than 2 CPUs or no taskset: running unpinned"
+	((PIN)) && log "WARNING: fewer than 2 CPUs or no taskset: running unpinned"
 	ON_PROXY_CPU=()
 	ON_LOAD_CPU=()
 	PINNED=no
+	NODE_GOMAXPROCS=
 fi
 
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
@@ -236,7 +239,7 @@ start_nodes() {
 		port=$(pick_port 18180)
 		admin=$(pick_port 18190)
 		mkdir -p "$WORK/node$i-$1"
-		PINPOINT_ADMIN_TOKEN=$TOKEN PP_NODE_PROXY=127.0.0.1:$port PP_NODE_ADMIN=127.0.0.1:$admin GOMAXPROCS=1 \
+		PINPOINT_ADMIN_TOKEN=$TOKEN PP_NODE_PROXY=127.0.0.1:$port PP_NODE_ADMIN=127.0.0.1:$admin GOMAXPROCS=$NODE_GOMAXPROCS \
 			start "node$i-of-$1" "${ON_PROXY_CPU[@]}" "$PINPOINT" serve "${STORE_ARGS[@]}" \
 			--node-id "bench-$i" --config "$WORK/gateway.yaml" --data-dir "$WORK/node$i-$1"
 		NODE_PIDS+=("$STARTED")
@@ -375,7 +378,11 @@ ratio() { awk -v a="${RPS[$1]:-0}" -v b="${RPS[$2]:-0}" 'BEGIN { if (b > 0) prin
 {
 	echo "# Pinpoint cluster benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo
-	echo "$(nproc) CPUs, pinned=$PINNED: gateway nodes on CPU 0 (GOMAXPROCS=1 each), backend and wrk on CPU 1."
+	if [[ $PINNED == yes ]]; then
+		echo "$(nproc) CPUs, pinned=yes: gateway nodes on CPU 0 (GOMAXPROCS=1 each), backend and wrk on CPU 1."
+	else
+		echo "$(nproc) CPUs, pinned=no: every process on every core, Go's default GOMAXPROCS."
+	fi
 	if [[ $NODE_STORE == sqlite ]]; then
 		echo "Store: CONTROL RUN, each node on its own SQLite store (nothing shared but Redis); call log on. Load: $NODES wrk processes, 1 thread"
 	else
