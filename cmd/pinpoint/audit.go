@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,52 +118,13 @@ func (c *cli) audit(ctx context.Context, f admin.AuditFilter, follow bool) error
 	if err != nil {
 		return err
 	}
-	entries, err := client.Audit(ctx, f)
-	if err != nil {
-		return c.fail(err)
-	}
-	// The newest come first; print in the order they happened.
-	slices.Reverse(entries)
-	var last int64
-	for _, e := range entries {
-		c.printAudit(e)
-		last = max(last, e.Seq)
-	}
-	if !follow {
-		if len(entries) == 0 && c.output == "text" {
-			fmt.Fprintln(c.stderr, "no matching audit entries")
+	fetch := func(ctx context.Context, after int64, following bool) ([]store.AuditEntry, error) {
+		if following {
+			f.After, f.Ascending, f.Limit = after, true, followPage
 		}
-		return nil
+		return client.Audit(ctx, f)
 	}
-	f.Ascending = true
-	f.Limit = followPage
-	tick := time.NewTicker(c.pollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		for {
-			f.After = last
-			entries, err := client.Audit(ctx, f)
-			if err != nil {
-				if ctx.Err() != nil {
-					// Interrupted mid-request: the normal end of --follow.
-					return nil
-				}
-				return c.fail(err)
-			}
-			for _, e := range entries {
-				c.printAudit(e)
-				last = max(last, e.Seq)
-			}
-			if len(entries) < followPage {
-				break
-			}
-		}
-	}
+	return tail(ctx, c, fetch, func(e store.AuditEntry) int64 { return e.Seq }, c.printAudit, "no matching audit entries", follow)
 }
 
 // auditOut is an audit entry in JSON output, its detail inline.

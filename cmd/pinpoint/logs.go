@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,9 +11,6 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/admin"
 	"github.com/pinpointgw/pinpoint/internal/store"
 )
-
-// followPage is how many records one --follow poll asks for.
-const followPage = 1000
 
 func newLogsCmd(c *cli) *cobra.Command {
 	var (
@@ -95,52 +91,13 @@ func (c *cli) logs(ctx context.Context, f admin.CallFilter, follow bool) error {
 	if err != nil {
 		return err
 	}
-	calls, err := client.Calls(ctx, f)
-	if err != nil {
-		return c.fail(err)
-	}
-	// The newest come first; print in the order they happened.
-	slices.Reverse(calls)
-	var last int64
-	for _, call := range calls {
-		c.printCall(call)
-		last = max(last, call.Seq)
-	}
-	if !follow {
-		if len(calls) == 0 && c.output == "text" {
-			fmt.Fprintln(c.stderr, "no matching calls")
+	fetch := func(ctx context.Context, after int64, following bool) ([]store.Call, error) {
+		if following {
+			f.After, f.Ascending, f.Limit = after, true, followPage
 		}
-		return nil
+		return client.Calls(ctx, f)
 	}
-	f.Ascending = true
-	f.Limit = followPage
-	tick := time.NewTicker(c.pollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		for {
-			f.After = last
-			calls, err := client.Calls(ctx, f)
-			if err != nil {
-				if ctx.Err() != nil {
-					// Interrupted mid-request: the normal end of --follow.
-					return nil
-				}
-				return c.fail(err)
-			}
-			for _, call := range calls {
-				c.printCall(call)
-				last = max(last, call.Seq)
-			}
-			if len(calls) < followPage {
-				break
-			}
-		}
-	}
+	return tail(ctx, c, fetch, func(call store.Call) int64 { return call.Seq }, c.printCall, "no matching calls", follow)
 }
 
 // printCall prints one record:
