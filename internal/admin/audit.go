@@ -36,15 +36,7 @@ type auditEntryJSON struct {
 }
 
 func auditView(e store.AuditEntry) auditEntryJSON {
-	v := auditEntryJSON{AuditEntry: e}
-	switch {
-	case len(e.Detail) == 0:
-	case json.Valid(e.Detail):
-		v.Detail = e.Detail
-	default:
-		v.Detail, _ = json.Marshal(string(e.Detail))
-	}
-	return v
+	return auditEntryJSON{AuditEntry: e, Detail: inlineJSON(e.Detail)}
 }
 
 // auditList is the body of GET /admin/audit.

@@ -17,25 +17,30 @@ const (
 	maxCallLimit     = 10000
 )
 
-// callJSON is a store.Call with its decision trace inline as JSON rather
-// than the base64 encoding/json gives a []byte.
+// callJSON is a store.Call with its decision trace and decision inputs
+// inline as JSON rather than the base64 encoding/json gives a []byte.
 type callJSON struct {
 	store.Call
-	Trace json.RawMessage `json:"trace,omitempty"`
+	Trace  json.RawMessage `json:"trace,omitempty"`
+	Inputs json.RawMessage `json:"inputs,omitempty"`
 }
 
 func callView(c store.Call) callJSON {
-	v := callJSON{Call: c}
+	return callJSON{Call: c, Trace: inlineJSON(c.Trace), Inputs: inlineJSON(c.Inputs)}
+}
+
+// inlineJSON returns b to embed in an answer: as is when it is JSON (it
+// always is when the gateway wrote it), else as a JSON string, so that one
+// bad record does not fail the whole answer.
+func inlineJSON(b []byte) json.RawMessage {
 	switch {
-	case len(c.Trace) == 0:
-	case json.Valid(c.Trace):
-		v.Trace = c.Trace
-	default:
-		// A trace is always JSON when the gateway writes it; should one not
-		// be, send it as a string instead of failing the whole answer.
-		v.Trace, _ = json.Marshal(string(c.Trace))
+	case len(b) == 0:
+		return nil
+	case json.Valid(b):
+		return b
 	}
-	return v
+	s, _ := json.Marshal(string(b))
+	return s
 }
 
 // callList is the body of GET /admin/calls.

@@ -27,7 +27,8 @@ func seedCalls(t *testing.T, f *fixture) time.Time {
 		{RequestID: "a", Time: now.Add(-2 * time.Hour), Status: 200, Route: "orders", Method: "GET", Host: "api.test", Path: "/orders"},
 		{RequestID: "b", Time: now.Add(-time.Hour), Status: 404, Code: "route.not_found", Layer: "gateway", Stage: "route", Method: "GET", Host: "api.test", Path: "/nope"},
 		{RequestID: "c", Time: now.Add(-10 * time.Minute), Status: 403, Code: "authz.scope_missing", Layer: "gateway", Stage: "authz", Route: "orders",
-			Method: "POST", Host: "api.test", Path: "/orders", Trace: []byte(`[{"stage":"authz","outcome":"deny"}]`)},
+			Method: "POST", Host: "api.test", Path: "/orders", Trace: []byte(`[{"stage":"authz","outcome":"deny"}]`),
+			Inputs: []byte(`{"method":"POST","path":"/orders"}`)},
 		{RequestID: "d", Time: now.Add(-5 * time.Minute), Status: 404, Code: "route.not_found", Layer: "gateway", Stage: "route", Method: "GET", Host: "api.test", Path: "/x"},
 		{RequestID: "e", Time: now.Add(-time.Minute), Status: 502, Code: "upstream.connect_failed", Layer: "gateway", Stage: "upstream", Route: "orders", Method: "GET", Host: "api.test", Path: "/orders/1"},
 	}
@@ -124,20 +125,22 @@ func TestCallByRequestID(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	seedCalls(t, f)
-	t.Run("trace is inline JSON", func(t *testing.T) {
+	t.Run("trace and inputs are inline JSON", func(t *testing.T) {
 		t.Parallel()
 		r := f.do(t, "GET", "/admin/calls/c", testToken, nil)
 		if r.status != http.StatusOK {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
-		if !bytes.Contains(r.body, []byte(`"trace":[{"stage":"authz","outcome":"deny"}]`)) {
-			t.Errorf("trace is not inline JSON: %s", r.body)
+		if !bytes.Contains(r.body, []byte(`"trace":[{"stage":"authz","outcome":"deny"}]`)) ||
+			!bytes.Contains(r.body, []byte(`"inputs":{"method":"POST","path":"/orders"}`)) {
+			t.Errorf("trace or inputs not inline JSON: %s", r.body)
 		}
 		c, err := f.client.Call(t.Context(), "c")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Code != "authz.scope_missing" || c.Latency != 3*time.Millisecond || string(c.Trace) != `[{"stage":"authz","outcome":"deny"}]` {
+		if c.Code != "authz.scope_missing" || c.Latency != 3*time.Millisecond || string(c.Trace) != `[{"stage":"authz","outcome":"deny"}]` ||
+			string(c.Inputs) != `{"method":"POST","path":"/orders"}` {
 			t.Errorf("Call(c) = %+v", c)
 		}
 	})

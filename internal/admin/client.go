@@ -219,6 +219,9 @@ func (v callJSON) call() store.Call {
 	if len(v.Trace) > 0 {
 		c.Trace = []byte(v.Trace)
 	}
+	if len(v.Inputs) > 0 {
+		c.Inputs = []byte(v.Inputs)
+	}
 	return c
 }
 
