@@ -31,7 +31,16 @@ import "github.com/redis/go-redis/v9"
 // A rate limit key holds its TAT and expires when the TAT passes (an
 // absent key and a passed TAT mean the same: the whole burst is free). A
 // quota key holds its count and expires after its period.
-var decide = redis.NewScript(`
+var decide = redis.NewScript(scriptRead + scriptCharge + scriptAnswer)
+
+// peek is decide without the writes, for simulated requests: the same
+// arguments and the same answer (TATs and counts as decide would leave
+// them), but no key is set, incremented or expired.
+var peek = redis.NewScript(scriptRead + scriptPeek + scriptAnswer)
+
+// The parts of decide and peek. scriptRead reads every key and decides
+// whether the request is admitted.
+const scriptRead = `
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local admitted = true
@@ -52,7 +61,11 @@ for j = n + 1, #KEYS do
   if not fits[j] and ARGV[a + 2] == '1' then admitted = false end
   a = a + 3
 end
-if admitted then
+`
+
+// scriptCharge charges an admitted request: each fitting rate limit's TAT
+// advances (with its expiry), each quota's count goes up.
+const scriptCharge = `if admitted then
   a = 3
   for i = 1, n do
     if fits[i] then
@@ -68,43 +81,10 @@ if admitted then
     a = a + 3
   end
 end
-local out = {admitted and 1 or 0}
-for i = 1, n do
-  out[#out + 1] = fits[i] and 1 or 0
-  out[#out + 1] = tats[i] - now
-end
-for j = n + 1, #KEYS do
-  out[#out + 1] = fits[j] and 1 or 0
-  out[#out + 1] = counts[j]
-end
-return out
-`)
+`
 
-// peek is decide without the writes, for simulated requests: the same
-// arguments and the same answer (TATs and counts as decide would leave
-// them), but no key is set, incremented or expired.
-var peek = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-local admitted = true
-local tats, fits, counts = {}, {}, {}
-local a = 3
-for i = 1, n do
-  local interval, burst = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  local tat = tonumber(redis.call('GET', KEYS[i])) or now
-  if tat < now then tat = now end
-  fits[i] = tat + interval - burst * interval <= now
-  if not fits[i] and ARGV[a + 2] == '1' then admitted = false end
-  tats[i] = tat
-  a = a + 3
-end
-for j = n + 1, #KEYS do
-  counts[j] = tonumber(redis.call('GET', KEYS[j])) or 0
-  fits[j] = counts[j] < tonumber(ARGV[a])
-  if not fits[j] and ARGV[a + 2] == '1' then admitted = false end
-  a = a + 3
-end
-if admitted then
+// scriptPeek computes what scriptCharge would leave, writing nothing.
+const scriptPeek = `if admitted then
   a = 3
   for i = 1, n do
     if fits[i] then tats[i] = tats[i] + tonumber(ARGV[a]) end
@@ -112,7 +92,11 @@ if admitted then
   end
   for j = n + 1, #KEYS do counts[j] = counts[j] + 1 end
 end
-local out = {admitted and 1 or 0}
+`
+
+// scriptAnswer returns {admitted, per rate limit: fits, TAT - now, per
+// quota: fits, count}.
+const scriptAnswer = `local out = {admitted and 1 or 0}
 for i = 1, n do
   out[#out + 1] = fits[i] and 1 or 0
   out[#out + 1] = tats[i] - now
@@ -122,4 +106,4 @@ for j = n + 1, #KEYS do
   out[#out + 1] = counts[j]
 end
 return out
-`)
+`
