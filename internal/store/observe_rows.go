@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // This file holds the checks and row arithmetic both store implementations
@@ -80,6 +81,36 @@ func CheckAuditEntry(e *AuditEntry) error {
 		}
 	}
 	return nil
+}
+
+// Filters passes each condition of q to add as a SQL fragment with ?
+// placeholders and its values, in a fixed order, so every store filters
+// alike (like CallQuery.Filters); at converts times to the store's
+// encoding and prefix writes the condition of a "kind.*" action filter,
+// which depends on the database's collation.
+func (q AuditQuery) Filters(at func(time.Time) any, prefix func(p string) (cond string, vals []any), add func(cond string, vals ...any)) {
+	if p, ok := q.ActionPrefix(); ok {
+		cond, vals := prefix(p)
+		add(cond, vals...)
+	} else if q.Action != "" {
+		add("action = ?", q.Action)
+	}
+	for _, f := range []struct{ col, v string }{
+		{"object_kind", q.ObjectKind}, {"object_id", q.ObjectID}, {"actor", q.Actor},
+	} {
+		if f.v != "" {
+			add(f.col+" = ?", f.v)
+		}
+	}
+	if !q.Since.IsZero() {
+		add("time >= ?", at(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add("time < ?", at(q.Until))
+	}
+	if q.AfterSeq != 0 {
+		add("seq > ?", q.AfterSeq)
+	}
 }
 
 // ActionPrefix returns the prefix a "kind.*" Action filter selects

@@ -96,33 +96,18 @@ func (s *Store) QueryAudit(ctx context.Context, q store.AuditQuery) ([]store.Aud
 		where []string
 		args  []any
 	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	add := func(cond string, vals ...any) {
+		for _, v := range vals {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+		}
+		where = append(where, cond)
 	}
-	if prefix, ok := q.ActionPrefix(); ok {
+	q.Filters(func(t time.Time) any { return t }, func(p string) (string, []any) {
 		// starts_with, not a range: text comparisons follow the
 		// database's collation, which need not order bytes.
-		add("starts_with(action, ?)", prefix)
-	} else if q.Action != "" {
-		add("action = ?", q.Action)
-	}
-	for _, f := range []struct{ col, v string }{
-		{"object_kind", q.ObjectKind}, {"object_id", q.ObjectID}, {"actor", q.Actor},
-	} {
-		if f.v != "" {
-			add(f.col+" = ?", f.v)
-		}
-	}
-	if !q.Since.IsZero() {
-		add("time >= ?", q.Since)
-	}
-	if !q.Until.IsZero() {
-		add("time < ?", q.Until)
-	}
-	if q.AfterSeq != 0 {
-		add("seq > ?", q.AfterSeq)
-	}
+		return "starts_with(action, ?)", []any{p}
+	}, add)
 	var b strings.Builder
 	b.WriteString("SELECT seq, " + auditColumns + " FROM audit")
 	if len(where) > 0 {

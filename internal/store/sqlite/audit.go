@@ -105,29 +105,11 @@ func (s *Store) QueryAudit(ctx context.Context, q store.AuditQuery) ([]store.Aud
 		where = append(where, cond)
 		args = append(args, vals...)
 	}
-	if prefix, ok := q.ActionPrefix(); ok {
+	q.Filters(func(t time.Time) any { return unixNanos(t) }, func(p string) (string, []any) {
 		// BINARY collation compares bytes: every action starting with
 		// "key." sorts from "key." up to (not including) "key/".
-		add("action >= ? AND action < ?", prefix, prefix[:len(prefix)-1]+"/")
-	} else if q.Action != "" {
-		add("action = ?", q.Action)
-	}
-	for _, f := range []struct{ col, v string }{
-		{"object_kind", q.ObjectKind}, {"object_id", q.ObjectID}, {"actor", q.Actor},
-	} {
-		if f.v != "" {
-			add(f.col+" = ?", f.v)
-		}
-	}
-	if !q.Since.IsZero() {
-		add("time >= ?", unixNanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		add("time < ?", unixNanos(q.Until))
-	}
-	if q.AfterSeq != 0 {
-		add("seq > ?", q.AfterSeq)
-	}
+		return "action >= ? AND action < ?", []any{p, p[:len(p)-1] + "/"}
+	}, add)
 	var b strings.Builder
 	b.WriteString("SELECT seq, " + auditColumns + " FROM audit")
 	if len(where) > 0 {
