@@ -113,6 +113,28 @@ func (q AuditQuery) Filters(at func(time.Time) any, prefix func(p string) (cond 
 	}
 }
 
+// Filters passes each condition of q to add as a SQL fragment with one ?
+// placeholder and its value, in a fixed order, so every store filters
+// alike; at converts times to the store's encoding. The level condition
+// is always first.
+func (q RollupQuery) Filters(at func(time.Time) any, add func(cond string, v any)) {
+	add("level = ?", q.Level)
+	if !q.Since.IsZero() {
+		add("bucket >= ?", at(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add("bucket < ?", at(q.Until))
+	}
+	for _, f := range []struct{ col, v string }{
+		{"kind", q.Kind}, {"route", q.Route}, {"consumer", q.Consumer},
+		{"code", q.Code}, {"stage", q.Stage}, {"rule", q.Rule},
+	} {
+		if f.v != "" {
+			add(f.col+" = ?", f.v)
+		}
+	}
+}
+
 // ActionPrefix returns the prefix a "kind.*" Action filter selects
 // ("key."), and whether Action is such a filter.
 func (q AuditQuery) ActionPrefix() (string, bool) {

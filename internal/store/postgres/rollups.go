@@ -257,25 +257,10 @@ func (s *Store) QueryRollups(ctx context.Context, q store.RollupQuery) ([]store.
 		where []string
 		args  []any
 	)
-	add := func(cond string, v any) {
+	q.Filters(func(t time.Time) any { return t }, func(cond string, v any) {
 		args = append(args, v)
-		where = append(where, cond+" $"+strconv.Itoa(len(args)))
-	}
-	add("level =", q.Level)
-	if !q.Since.IsZero() {
-		add("bucket >=", q.Since)
-	}
-	if !q.Until.IsZero() {
-		add("bucket <", q.Until)
-	}
-	for _, f := range []struct{ col, v string }{
-		{"kind", q.Kind}, {"route", q.Route}, {"consumer", q.Consumer},
-		{"code", q.Code}, {"stage", q.Stage}, {"rule", q.Rule},
-	} {
-		if f.v != "" {
-			add(f.col+" =", f.v)
-		}
-	}
+		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
+	})
 	rows, err := s.pool.Query(ctx, `SELECT `+rollupColumns+` FROM rollups WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY `+rollupOrder, args...)
 	if err != nil {

@@ -236,25 +236,14 @@ func (s *Store) QueryRollups(ctx context.Context, q store.RollupQuery) ([]store.
 	if q.Level == "" {
 		return nil, errors.New("sqlite: query rollups: level is required")
 	}
-	where := []string{"level = ?"}
-	args := []any{q.Level}
-	if !q.Since.IsZero() {
-		where = append(where, "bucket >= ?")
-		args = append(args, unixNanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, "bucket < ?")
-		args = append(args, unixNanos(q.Until))
-	}
-	for _, f := range []struct{ col, v string }{
-		{"kind", q.Kind}, {"route", q.Route}, {"consumer", q.Consumer},
-		{"code", q.Code}, {"stage", q.Stage}, {"rule", q.Rule},
-	} {
-		if f.v != "" {
-			where = append(where, f.col+" = ?")
-			args = append(args, f.v)
-		}
-	}
+	var (
+		where []string
+		args  []any
+	)
+	q.Filters(func(t time.Time) any { return unixNanos(t) }, func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	})
 	rows, err := s.r.QueryContext(ctx, `SELECT `+rollupColumns+` FROM rollups WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY `+rollupKeyColumns, args...)
 	if err != nil {
