@@ -28,6 +28,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	t := v.Type()
+	if t == jsonType {
+		d.json(n, v, path)
+		return
+	}
 	if reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		d.text(n, v, path)
 		return

@@ -14,7 +14,7 @@ type Change struct {
 	// Kind is "added", "removed" or "changed".
 	Kind string `json:"kind"`
 	// Object is "gateway", a top-level section ("waf", "redis", "explain",
-	// "analytics", "alerts", "telemetry", "redact"), or a named object:
+	// "analytics", "alerts", "telemetry", "redact", "ai"), or a named object:
 	// "listener", "upstream", "route", "authenticator", "policy", "tenant"
 	// or "consumer".
 	Object string `json:"object"`
@@ -38,7 +38,7 @@ const (
 // objectOrder sorts changes the way a reader follows a config: gateway
 // settings, then what listens, what serves, and what routes.
 var objectOrder = map[string]int{
-	"gateway": 0, "waf": 1, "redis": 1, "explain": 1, "analytics": 1, "alerts": 1, "telemetry": 1, "redact": 1,
+	"gateway": 0, "waf": 1, "redis": 1, "explain": 1, "analytics": 1, "alerts": 1, "telemetry": 1, "redact": 1, "ai": 1,
 	"listener": 2, "upstream": 3, "route": 4, "authenticator": 5, "policy": 6, "tenant": 7, "consumer": 8,
 }
 
@@ -61,7 +61,7 @@ func Diff(old, next *Config) []Change {
 			{"gateway", old.Gateway, next.Gateway}, {"waf", old.WAF, next.WAF}, {"redis", old.Redis, next.Redis},
 			{"explain", old.Explain, next.Explain}, {"analytics", old.Analytics, next.Analytics},
 			{"alerts", old.Alerts, next.Alerts}, {"telemetry", old.Telemetry, next.Telemetry},
-			{"redact", old.Redact, next.Redact},
+			{"redact", old.Redact, next.Redact}, {"ai", old.AI, next.AI},
 		} {
 			a, b := reflect.ValueOf(sec.old), reflect.ValueOf(sec.next)
 			if a.Kind() == reflect.Pointer && a.IsNil() != b.IsNil() {

@@ -186,6 +186,7 @@ func TestLoadFullExample(t *testing.T) {
 	fullAnalytics(want)
 	fullAlerts(want)
 	fullTelemetry(want)
+	fullAI(want)
 	got.positions = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("full.yaml decoded differently:\ngot  %+v\nwant %+v", got, want)

@@ -48,6 +48,9 @@ type Config struct {
 	Telemetry Telemetry `yaml:"telemetry"`
 	// Redact adds to the built-in redaction policy.
 	Redact Redact `yaml:"redact"`
+	// AI configures the AI gateway: model providers, models, access rules,
+	// prices and prompt APIs. Routes serve it with an ai block.
+	AI AI `yaml:"ai"`
 
 	// positions maps field paths to where Load found them, so that errors
 	// found later (when a snapshot is compiled) still name line and column.
@@ -173,7 +176,8 @@ type Route struct {
 	Paths []string `yaml:"paths"`
 	// Methods allowed. Empty: all methods.
 	Methods []string `yaml:"methods"`
-	// Upstream names the upstream that serves the route. Required.
+	// Upstream names the upstream that serves the route. Required unless
+	// the route has an ai block.
 	Upstream string `yaml:"upstream"`
 	// StripPrefix removes the literal part of the matched path before the
 	// first wildcard or parameter ("/api/*" + "/api/x" sends "/x"). Default false.
@@ -222,6 +226,9 @@ type Route struct {
 	// Idempotency replays responses to repeated requests with the same
 	// Idempotency-Key.
 	Idempotency *Idempotency `yaml:"idempotency"`
+	// AI serves the AI gateway on this route instead of an upstream: the
+	// OpenAI-compatible API or the prompt APIs.
+	AI *RouteAI `yaml:"ai"`
 }
 
 // HeaderRules edits request and response headers.

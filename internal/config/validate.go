@@ -31,6 +31,7 @@ func validate(c *Config, d *decoder) {
 	v.access(c)
 	v.protect(c)
 	v.observe(c)
+	v.ai(c)
 }
 
 // fail reports msg at path, unless path already failed to decode (its zero

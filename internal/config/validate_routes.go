@@ -31,7 +31,16 @@ func (v *validator) routes(rs []Route, upstreams []string) {
 			}
 			r.Methods[j] = strings.ToUpper(m)
 		}
-		v.reference(join(path, "upstream"), r.Upstream, upstreams)
+		if r.AI != nil {
+			if r.Upstream != "" {
+				v.fail(join(path, "upstream"), "a route with an ai block is served by the AI gateway; remove upstream (or the ai block)")
+			}
+			if r.Idempotency != nil {
+				v.fail(join(path, "idempotency"), "idempotency is not supported on ai routes")
+			}
+		} else {
+			v.reference(join(path, "upstream"), r.Upstream, upstreams)
+		}
 		if r.Rewrite != "" && valid {
 			v.rewrite(path, r)
 		}
