@@ -160,6 +160,7 @@ that holds pinpoint-data, or pass --token / set PINPOINT_ADMIN_TOKEN.`,
 		newKeysCmd(c),
 		newQuotasCmd(c),
 		newStatsCmd(c),
+		newUsageCmd(c),
 		newMigrateCmd(c),
 		newVersionCmd(c),
 	)

@@ -101,6 +101,7 @@ type endpoint struct {
 //	GET  /admin/quotas?route=&quota=&consumer=|tenant=|credential=|ip=   quota usage now
 //	GET  /admin/quotas/history?route=&quota=&consumer=...&since=&limit=  stored counters
 //	GET  /admin/stats/summary|series|top?since=&until=&route=&consumer=&code=&...  analytics
+//	GET  /admin/ai/usage?from=&to=&consumer=&tenant=&model=&route=&provider=&group_by=  AI usage and cost
 func NewHandler(o Options) http.Handler {
 	h := &handler{Options: o, log: o.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
@@ -172,6 +173,7 @@ func (h *handler) endpoints() []endpoint {
 		{method: "GET", path: "/admin/calls/{request_id}", serve: h.getCall},
 		{method: "POST", path: "/admin/decision-tokens/decode", serve: h.decodeToken},
 		{method: "GET", path: "/admin/requests/{id}/explain", serve: h.explainRequest},
+		{method: "GET", path: "/admin/ai/usage", serve: h.aiUsage},
 	}
 	eps = append(eps, endpoint{method: "GET", path: "/admin/audit", serve: h.listAudit})
 	if h.Identities != nil {

@@ -24,6 +24,7 @@ type Store interface {
 	Audit
 	Rollups
 	TokenKeys
+	AIUsage
 	// Close releases the store's resources.
 	Close() error
 }

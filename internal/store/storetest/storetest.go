@@ -67,6 +67,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Parallel()
 		runTokenKeys(t, open)
 	})
+	t.Run("AIUsage", func(t *testing.T) {
+		t.Parallel()
+		runAIUsage(t, open)
+	})
 }
 
 // base is a fixed, microsecond-precision instant the suite builds times from.
