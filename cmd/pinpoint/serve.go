@@ -17,6 +17,7 @@ import (
 
 	"github.com/pinpointgw/pinpoint/examples"
 	"github.com/pinpointgw/pinpoint/internal/admin"
+	"github.com/pinpointgw/pinpoint/internal/ai"
 	"github.com/pinpointgw/pinpoint/internal/analytics"
 	"github.com/pinpointgw/pinpoint/internal/calllog"
 	"github.com/pinpointgw/pinpoint/internal/config"
@@ -133,10 +134,17 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	// revision compiles, so a revision that would shadow one is refused.
 	live := identity.NewRegistry()
 	rollups := newAnalytics(st, node, log, metrics.Registry)
+	aiMeter, aiUsage := startAIUsage(ctx, st, log)
 	g := gateway.New(gateway.Options{
 		Store: st, Metrics: metrics, Logger: log, ConfigFile: o.configFile,
 		LookupEnv: echoLookup(bg, log), Identities: live, Audit: auditLog,
-		Analytics: rollups, Version: version,
+		Analytics: rollups, Version: version, AIMeter: aiMeter, AIUsage: aiUsage,
+	})
+	aiUsage.SetRetention(func() time.Duration {
+		if s := g.Current(); s != nil {
+			return s.Config.AI.Usage.Retention.Or(ai.DefaultUsageRetention)
+		}
+		return ai.DefaultUsageRetention
 	})
 	defer g.Close()
 	ids := &identity.Service{
@@ -246,6 +254,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	if err := calls.Close(sctx); err != nil {
 		log.Warn("call log not fully flushed", "error", err)
 	}
+	aiUsage.Close()
 	log.Info("stopped")
 	return serveErr
 }

@@ -91,6 +91,8 @@ func (fx *fixer) fix() *Fix {
 		fix = fx.upstream()
 	case "gateway":
 		fix = fx.gateway()
+	case "ai":
+		fix = fx.ai()
 	}
 	if fix == nil {
 		fix = fx.generic()

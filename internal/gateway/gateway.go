@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pinpointgw/pinpoint/internal/ai"
+	"github.com/pinpointgw/pinpoint/internal/ai/meter"
 	"github.com/pinpointgw/pinpoint/internal/analytics"
 	"github.com/pinpointgw/pinpoint/internal/audit"
 	"github.com/pinpointgw/pinpoint/internal/calllog"
@@ -47,6 +49,14 @@ type Options struct {
 	// Analytics counts every finished request in the per-minute roll-ups
 	// (unless analytics.enabled is false). Nil: no roll-ups.
 	Analytics *analytics.Aggregator
+
+	// AIMeter counts the tokens and spend of ai.access rules across
+	// revisions. Nil: a fresh meter.
+	AIMeter *meter.Meter
+	// AIUsage records one usage record per AI call. Nil: not recorded.
+	AIUsage *ai.Recorder
+	// AITransport, when set, carries every call to AI providers (tests).
+	AITransport http.RoundTripper
 
 	// Version is the gateway's version, the service.version of its spans.
 	Version string
@@ -90,6 +100,9 @@ func New(o Options) *Gateway {
 	}
 	if o.Identities == nil {
 		o.Identities = identity.NewRegistry()
+	}
+	if o.AIMeter == nil {
+		o.AIMeter = meter.New(nil)
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -155,4 +168,6 @@ type state struct {
 	preview *upstream.Preview
 	// spans are the request's OpenTelemetry spans; nil unless sampled.
 	spans *spanState
+	// openAI is set when the route answers refusals in OpenAI's error shape.
+	openAI bool
 }

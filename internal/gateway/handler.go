@@ -91,6 +91,7 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	}
 	rt := m.Value
 	x.Route = rt.name
+	st.openAI = rt.ai != nil && rt.ai.OpenAIErrors()
 	x.Record(pipeline.Step{Stage: "route", Outcome: pipeline.OutcomePass, Rule: rt.name, Note: m.Pattern, Duration: time.Since(t0)})
 
 	if !rt.sunset.IsZero() {
@@ -133,6 +134,16 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 		return
 	}
 
+	if rt.ai != nil {
+		st.traceStep("ai")
+		if dn := rt.ai.Serve(rw, x); dn != nil {
+			if dn.Stage == "" {
+				dn.Stage = "ai"
+			}
+			g.deny(st, snap, dn)
+		}
+		return
+	}
 	if rt.upstream == nil {
 		g.deny(st, snap, &pipeline.Denial{Code: "upstream.no_healthy_target", Stage: "upstream",
 			Params: map[string]string{"route": rt.name}, Reason: "route has no upstream"})
@@ -195,6 +206,10 @@ func (g *Gateway) deny(st *state, snap *Snapshot, d *pipeline.Denial) {
 		rw.id = accept.NewRequestID()
 		x.ID, p.RequestID = rw.id, rw.id
 	}
+	if st.openAI {
+		problem.WriteOpenAI(rw, x.Request, p, mode)
+		return
+	}
 	problem.Write(rw, x.Request, p, mode)
 }
 
@@ -248,6 +263,7 @@ func (g *Gateway) finish(st *state, snap *Snapshot) {
 		calls.Log(g.callRecord(st, snap, status, code, layer, total, wouldDeny))
 	}
 	st.code, st.layer, st.stage = "", "", ""
+	st.openAI = false
 	st.forward = upstream.Forward{}
 	x.Reset()
 	st.rw.reset(nil, "")

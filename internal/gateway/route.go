@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pinpointgw/pinpoint/internal/ai"
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/idempotency"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
@@ -36,6 +37,8 @@ type Route struct {
 	idem *idempotency.Gate
 	// cors is set when the route answers CORS preflights itself.
 	cors bool
+	// ai, when set, serves the route from the AI gateway instead of an upstream.
+	ai *ai.Endpoint
 	// sunset, when set, retires the route at that time.
 	sunset     time.Time
 	sunsetHTTP string

@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"reflect"
 	"time"
 
+	"github.com/pinpointgw/pinpoint/internal/ai"
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/identity"
 	"github.com/pinpointgw/pinpoint/internal/problem"
@@ -59,7 +61,12 @@ type Snapshot struct {
 	// freshTracer is set when this snapshot built it.
 	tracer      *telemetry.Tracer
 	freshTracer bool
+	// ai is the revision's AI gateway (nil when compile failed).
+	ai *ai.Service
 }
+
+// AI is the revision's AI gateway.
+func (s *Snapshot) AI() *ai.Service { return s.ai }
 
 // Redaction is the revision's redaction policy (the config's redact block,
 // gateway.call_log.redact_query and its authenticators' key headers).
@@ -75,6 +82,7 @@ func discard(s *Snapshot, fresh []*upstream.Upstream) {
 		u.Close()
 	}
 	if s != nil {
+		s.ai.Close()
 		s.access.close()
 		if s.freshRedis {
 			s.redis.Close()
@@ -105,6 +113,9 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 			}
 			fresh = nil
 			acc.close()
+			if built != nil {
+				built.ai.Close()
+			}
 			if built != nil && built.freshRedis {
 				built.redis.Close()
 			}
@@ -206,6 +217,10 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 	s.firewall, werrs = compileFirewall(cfg, gw.counters.waf)
 	errs = append(errs, werrs...)
 
+	var aerrs2 config.Errors
+	s.ai, aerrs2 = ai.New(cfg, ai.Deps{Meter: gw.AIMeter, Usage: gw.AIUsage, LookupEnv: lookupEnvOr(gw.LookupEnv), Transport: gw.AITransport})
+	errs = append(errs, aerrs2...)
+
 	table := make([]router.Route[*Route], 0, len(cfg.Routes))
 	for i := range cfg.Routes {
 		rc := &cfg.Routes[i]
@@ -219,6 +234,9 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 		stages, serrs := acc.routeStages(cfg, i, routeLimits[i].MaxBodyBytes, ws)
 		errs = append(errs, serrs...)
 		rt.stages = stages
+		if rc.AI != nil && s.ai != nil {
+			rt.ai = s.ai.Endpoint(rc.Name, rc.AI, routeLimits[i].MaxBodyBytes)
+		}
 		errs = append(errs, compileProtection(cfg, i, rt, s, gw)...)
 		if rc.CORS != nil {
 			rt.forward.Response = rt.forward.Response.WithRemoved(corsHeaders)
@@ -247,6 +265,10 @@ func release(old, next *Snapshot) {
 		if next == nil || next.upstreams[name] != u {
 			u.Close()
 		}
+	}
+	if old.ai != nil {
+		// Streams still running on old keep their provider connections.
+		time.AfterFunc(old.longestAITimeout(), old.ai.Close)
 	}
 	if t := old.tracer; t != nil && (next == nil || next.tracer != t) {
 		if next == nil {
@@ -293,4 +315,22 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// longestAITimeout bounds how long a call on s may still run after s
+// was replaced: the longest provider timeout, plus a stream's idle
+// allowance, at least a minute.
+func (s *Snapshot) longestAITimeout() time.Duration {
+	d := time.Minute
+	for _, p := range s.Config.AI.Providers {
+		d = max(d, p.Timeout.Or(60*time.Second)+p.StreamIdleTimeout.Or(30*time.Second))
+	}
+	return d
+}
+
+func lookupEnvOr(f func(string) (string, bool)) func(string) (string, bool) {
+	if f != nil {
+		return f
+	}
+	return os.LookupEnv
 }

@@ -76,8 +76,8 @@ var sdkKeys = map[aitest.Provider]string{
 // node) and what the SDKs sent (here).
 func TestOfficialSDKs(t *testing.T) {
 	dir := filepath.Join("sdkcheck")
-	requireNode(t)
-	npmCI(t, dir)
+	aitest.RequireNode(t)
+	aitest.NPMCI(t, dir)
 
 	vectors := map[string][]float32{}
 	for _, in := range []string{"first input", "second input", "a third, longer input"} {
@@ -197,38 +197,4 @@ func TestOfficialSDKs(t *testing.T) {
 			t.Error("embedContent never reached the fake")
 		}
 	})
-}
-
-// requireNode skips the test when node or npm is missing, or fails it
-// under CI=true.
-func requireNode(t *testing.T) {
-	t.Helper()
-	for _, bin := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is required under CI=true: %v", bin, err)
-			}
-			t.Skipf("%s not found (%v); install Node.js 20+ to check the fakes against the official SDKs", bin, err)
-		}
-	}
-}
-
-// npmCI installs sdkcheck's dependencies from the committed lockfile when
-// node_modules is missing or older than package-lock.json.
-func npmCI(t *testing.T, dir string) {
-	t.Helper()
-	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil && !installed.ModTime().Before(lock.ModTime()) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-	}
 }
