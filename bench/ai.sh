@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # AI gateway benchmark: OpenAI chat completions, non-streamed and streamed,
-# through the Portkey AI gateway and a bare Go ReverseProxy (and later
-# Pinpoint), all in front of the same fake OpenAI server, on 127.0.0.1 only.
+# through Pinpoint's AI endpoint, the Portkey AI gateway and a bare Go
+# ReverseProxy, all in front of the same fake OpenAI server, on 127.0.0.1 only.
 # See bench/README.md, section "AI scenario".
 #
 #   bench/ai.sh                          # about 4 minutes
@@ -20,6 +20,7 @@ CHUNKS=${CHUNKS:-50}            # content chunks per streamed completion
 CHUNK_DELAY=${CHUNK_DELAY:-0}   # the fake's pause before each chunk in scenario S (throughput)
 PACED_DELAY=${PACED_DELAY:-5ms} # the fake's pause before each chunk in scenario P; 0 skips P
 PACED_CONNS=${PACED_CONNS:-16}  # connections in scenario P (few: it measures per-chunk delay, not throughput)
+LIGHT_CONNS=${LIGHT_CONNS:-4}   # connections in scenario L (light load: the latency a target adds, not its queueing)
 PORTKEY=${PORTKEY:-1}           # 0 skips the Portkey rows
 API_KEY=sk-bench-provider-key   # the fake's provider key; every target must forward it
 MODEL=gpt-4o-mini
@@ -167,11 +168,11 @@ declare -A M NOTE CHECK
 aiload_run() {
 	local name=$1 sc=$2 url=$3 conns=$4 f=$OUT/raw/aiload-$1-$2.txt c0 c1 k v
 	shift 4
-	log "$name $sc: warm-up $WARMUP, then aiload -conns $conns -duration $DURATION $*"
+	log "$name $sc: warm-up $WARMUP, then aiload -conns $conns -duration $DURATION $(printf '%s ' "$@" | sed -E 's/(Bearer pp_[a-z]+_[a-z0-9]+_)[A-Za-z0-9]+/\1[redacted]/g')"
 	c0=$(cpu_ticks 0)
 	c1=$(cpu_ticks 1)
 	if ! GOMAXPROCS=1 run_fg "${ON_LOAD_CPU[@]}" "$BIN/aiload" -url "$url" -conns "$conns" -duration "$DURATION" \
-		-warmup "$WARMUP" -model "$MODEL" "$@" >"$f" 2>"$OUT/raw/aiload-$name-$sc.err"; then
+		-warmup "$WARMUP" -model "${RUN_MODEL:-$MODEL}" "$@" >"$f" 2>"$OUT/raw/aiload-$name-$sc.err"; then
 		NOTE[$name.$sc]="aiload failed (see raw/aiload-$name-$sc.err)"
 		log "$name $sc: ${NOTE[$name.$sc]}"
 		return 0
@@ -200,6 +201,7 @@ measure() {
 		check "$url" "$STREAM_BODY" "$@"
 	} >>"$OUT/logs/checks.txt"
 	aiload_run "$name" N "$url" "$CONNS" "${hs[@]}"
+	aiload_run "$name" L "$url" "$LIGHT_CONNS" "${hs[@]}"
 	aiload_run "$name" S "$url" "$CONNS" -stream -chunks "$CHUNKS" "${hs[@]}"
 	if [[ -n $paced ]]; then
 		aiload_run "$name" P "$paced" "$PACED_CONNS" -stream -chunks "$CHUNKS" "${hs[@]}"
@@ -207,10 +209,14 @@ measure() {
 }
 
 # ---------------------------------------------------------------- build
-log "building fakeopenai, aiload, bareproxy"
+log "building fakeopenai, aiload, bareproxy, keygen, pinpoint"
 go build -o "$BIN/fakeopenai" ./bench/ai/fakeopenai
 go build -o "$BIN/aiload" ./bench/ai/aiload
 go build -o "$BIN/bareproxy" ./bench/bareproxy
+go build -o "$BIN/keygen" ./bench/keygen
+if ! go build -o "$BIN/pinpoint" ./cmd/pinpoint >"$OUT/logs/build-pinpoint.log" 2>&1; then
+	NOTE[pinpoint]="pinpoint does not build (see logs/build-pinpoint.log)"
+fi
 
 PORTKEY_VERSION=
 if [[ $PORTKEY != 0 ]]; then
@@ -318,10 +324,93 @@ if [[ -z ${NOTE[portkey]:-} ]]; then
 	stop "$PORTKEY_PID"
 fi
 
-# pinpoint: the AI endpoint (key auth, model alias, usage and cost on) is
-# not built yet; its rows say so until this section starts it and calls
-# measure pinpoint URL PACED_URL "Authorization: Bearer <gateway key>".
-NOTE[pinpoint]="not built yet (the AI endpoint of issue 7)"
+# pinpoint: the AI endpoint on CPU 0 with what the issue asks to be on:
+# API-key auth (one consumer key from bench/keygen), a model alias (fast →
+# openai/gpt-4o-mini, so the body is edited), an access rule that meters
+# tokens per minute and a daily budget (limits high enough never to
+# refuse), and usage records with exact cost, in SQLite on the same core.
+# The call log is off as in bench/run.sh's S1; the pinpointlog row has it
+# on. The provider key reaches Pinpoint only as env:BENCH_PROVIDER_KEY.
+if [[ -z ${NOTE[pinpoint]:-} ]]; then
+	PP_PORT=$(pick_port 18094)
+	PP_ADMIN=$(pick_port 18097)
+	PP_DIR=$WORK/pinpoint
+	mkdir -p "$PP_DIR"
+	"$BIN/keygen" -n 1 -env live >"$PP_DIR/key"
+	read -r PP_KEY_ID PP_KEY_SUM PP_KEY <"$PP_DIR/key"
+	# pinpoint_ai_config FAKE_URL CALL_LOG: the gateway's config.
+	pinpoint_ai_config() {
+		cat <<EOF
+version: 1
+gateway:
+  call_log: {enabled: $2}
+listeners:
+  - {name: public, kind: proxy, address: "127.0.0.1:$PP_PORT"}
+  - {name: admin, kind: admin, address: "127.0.0.1:$PP_ADMIN"}
+authenticators:
+  - {name: keys, type: api_key}
+consumers:
+  - id: bench
+    api_keys: [{id: $PP_KEY_ID, sha256: $PP_KEY_SUM}]
+routes:
+  - name: ai
+    paths: ["/v1/*"]
+    auth: {methods: [keys]}
+    ai: {api: openai}
+ai:
+  providers:
+    - {name: openai, kind: openai, base_url: "$1/v1", api_key: "env:BENCH_PROVIDER_KEY"}
+  models:
+    - name: fast
+      targets: [{provider: openai, model: $MODEL}]
+  access:
+    - name: bench
+      tokens_per_minute: 100000000000
+      daily_budget_usd: "1000000"
+EOF
+	}
+	PP_AUTH="Authorization: Bearer $PP_KEY"
+	# run_pinpoint_ai NAME FAKE_URL [CALL_LOG]: starts the gateway in front of
+	# FAKE_URL (sets PP_PID); the call log is off unless CALL_LOG is true.
+	run_pinpoint_ai() {
+		pinpoint_ai_config "$2" "${3:-false}" >"$PP_DIR/$1.yaml"
+		sed -E 's/sha256: [0-9a-f]+/sha256: [redacted]/' "$PP_DIR/$1.yaml" >"$OUT/logs/$1.yaml"
+		BENCH_PROVIDER_KEY=$API_KEY GOMAXPROCS=1 start "$1" "${ON_PROXY_CPU[@]}" "$BIN/pinpoint" serve \
+			--config "$PP_DIR/$1.yaml" --data-dir "$PP_DIR/data-$1"
+		PP_PID=$STARTED
+	}
+	sed "s/\"model\":\"$MODEL\"/\"model\":\"fast\"/" "$PLAIN_BODY" >"$WORK/plain-pp.json"
+	sed "s/\"model\":\"$MODEL\"/\"model\":\"fast\"/" "$STREAM_BODY" >"$WORK/stream-pp.json"
+	PP=http://127.0.0.1:$PP_PORT$CHAT_PATH
+	run_pinpoint_ai pinpoint "$FAKE"
+	if PLAIN_BODY=$WORK/plain-pp.json wait_ready "$PP" "$PP_PID" "$PP_AUTH"; then
+		PLAIN_BODY=$WORK/plain-pp.json STREAM_BODY=$WORK/stream-pp.json RUN_MODEL=fast measure pinpoint "$PP" "" "$PP_AUTH"
+		stop "$PP_PID"
+		# The same with the call log on (one record per request, in SQLite on
+		# the same core): what the default config costs.
+		run_pinpoint_ai pinpoint-calllog "$FAKE" true
+		if PLAIN_BODY=$WORK/plain-pp.json wait_ready "$PP" "$PP_PID" "$PP_AUTH"; then
+			PLAIN_BODY=$WORK/plain-pp.json STREAM_BODY=$WORK/stream-pp.json RUN_MODEL=fast measure pinpointlog "$PP" "" "$PP_AUTH"
+		else
+			NOTE[pinpointlog]="did not answer within 30 s (see logs/pinpoint-calllog.log)"
+		fi
+		stop "$PP_PID"
+		if [[ -n $PACED ]]; then
+			run_pinpoint_ai pinpoint-paced "$PACED"
+			if PLAIN_BODY=$WORK/plain-pp.json wait_ready "$PP" "$PP_PID" "$PP_AUTH"; then
+				RUN_MODEL=fast aiload_run pinpoint P "$PP" "$PACED_CONNS" -stream -chunks "$CHUNKS" -header "$PP_AUTH"
+			else
+				NOTE[pinpoint.P]="did not answer within 30 s (see logs/pinpoint-paced.log)"
+			fi
+			stop "$PP_PID"
+		fi
+	else
+		NOTE[pinpoint]="did not answer with the fake's completion within 30 s (see logs/pinpoint.log)"
+		stop "$PP_PID"
+	fi
+	# The gateway prints a first-start admin token; results keep no secrets.
+	sed -i -E 's/ppadm_[A-Za-z0-9_-]+/ppadm_[redacted]/g' "$OUT"/logs/pinpoint*.log
+fi
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/environment.txt"
 
@@ -346,7 +435,8 @@ delay_ms() { # a Go duration (0, 5ms, 500us, 1s) in ms
 		printf "%.3f", n }'
 }
 
-TARGETS=("direct:direct to the fake (no proxy)" "pinpoint:pinpoint, AI endpoint" "portkey:portkey gateway ${PORTKEY_VERSION:-}, headless"
+TARGETS=("direct:direct to the fake (no proxy)" "pinpoint:pinpoint, AI endpoint" "pinpointlog:pinpoint, AI endpoint, call log on"
+	"portkey:portkey gateway ${PORTKEY_VERSION:-}, headless"
 	"bare:bare httputil.ReverseProxy")
 
 # skipped LABEL COLUMNS WHY: a row that says why it has no numbers.
@@ -381,6 +471,28 @@ skipped() {
 				"${M[$k.N.p99_ms]}" "$(ratio "$k" bare N rps)" "${M[$k.N.cpu0]}" "${M[$k.N.cpu1]}" "${M[$k.N.bad]}"
 		else
 			skipped "$label" 7 "${NOTE[$k.N]:-${NOTE[$k]:-not run}}"
+		fi
+	done
+	echo
+	echo "## L: non-streamed chat completion at light load ($LIGHT_CONNS connections)"
+	echo
+	echo "The same request over $LIGHT_CONNS connections, so that the target is not saturated: \"added\" is the"
+	echo "target's latency minus the latency with no proxy (direct), what a caller waits for the proxy itself."
+	echo
+	echo "| target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | proxy CPU % | bad |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for t in "${TARGETS[@]}"; do
+		k=${t%%:*} label=${t#*:}
+		if [[ -n ${M[$k.L.rps]:-} ]]; then
+			added50=— added99=—
+			if [[ $k != direct && -n ${M[direct.L.p99_ms]:-} ]]; then
+				added50=$(minus "${M[$k.L.p50_ms]}" "${M[direct.L.p50_ms]}")
+				added99=$(minus "${M[$k.L.p99_ms]}" "${M[direct.L.p99_ms]}")
+			fi
+			printf '| %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$label" "${M[$k.L.rps]}" "${M[$k.L.p50_ms]}" \
+				"${M[$k.L.p99_ms]}" "$added50" "$added99" "${M[$k.L.cpu0]}" "${M[$k.L.bad]}"
+		else
+			skipped "$label" 7 "${NOTE[$k.L]:-${NOTE[$k]:-not run}}"
 		fi
 	done
 	echo
@@ -445,6 +557,19 @@ skipped() {
 	echo "| pinpoint / bare proxy, req/s | ≥ 0.6 | $(ratio pinpoint bare N rps) | $(ratio pinpoint bare S rps) |"
 	echo "| pinpoint p99 / portkey p99 | ≤ 0.1 | $(ratio pinpoint portkey N p99_ms) | $(ratio pinpoint portkey S p99_ms) |"
 	echo "| portkey / bare proxy, req/s | (reference) | $(ratio portkey bare N rps) | $(ratio portkey bare S rps) |"
+	echo
+	added=—
+	if [[ -n ${M[pinpoint.L.p99_ms]:-} && -n ${M[direct.L.p99_ms]:-} ]]; then
+		added=$(minus "${M[pinpoint.L.p99_ms]}" "${M[direct.L.p99_ms]}")
+	fi
+	chunk=—
+	if [[ -n ${M[pinpoint.P.gap_p99_ms]:-} && -n ${M[direct.P.gap_p99_ms]:-} ]]; then
+		chunk=$(minus "${M[pinpoint.P.gap_p99_ms]}" "${M[direct.P.gap_p99_ms]}")
+	fi
+	echo "| latency | target | measured |"
+	echo "|---|---|---:|"
+	echo "| pinpoint's added p99, non-streamed, light load (L), ms | ≤ 1 | $added |"
+	echo "| pinpoint's added p99 gap per streamed chunk (P), ms | ≤ 1 | $chunk |"
 	echo
 	echo "What each target answered before it was measured (non-streamed status, streamed data events;"
 	echo "a complete stream has $((CHUNKS + 4)) with the usage chunk):"

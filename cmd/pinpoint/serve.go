@@ -135,6 +135,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	live := identity.NewRegistry()
 	rollups := newAnalytics(st, node, log, metrics.Registry)
 	aiMeter, aiUsage := startAIUsage(ctx, st, log)
+	ai.RegisterRecorder(metrics.Registry, aiUsage)
 	g := gateway.New(gateway.Options{
 		Store: st, Metrics: metrics, Logger: log, ConfigFile: o.configFile,
 		LookupEnv: echoLookup(bg, log), Identities: live, Audit: auditLog,

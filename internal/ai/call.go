@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,9 +35,11 @@ type call struct {
 	w  http.ResponseWriter
 	op provider.Op
 	m  *model
-	// body is the caller's request; model the name it sent.
+	// body is the caller's request; model the name it sent (once
+	// admitted); f what the gateway read of the body.
 	body  []byte
 	model string
+	f     fields
 	// stream is "stream": true; includeUsage whether the caller asked for
 	// the usage chunk.
 	stream, includeUsage bool
@@ -79,29 +82,76 @@ func invalid(op provider.Op, reason string) *pipeline.Denial {
 		Header: noRetry(), Reason: reason}
 }
 
+// fields is what the gateway reads of a request body. Its strings point
+// into the body.
+type fields struct {
+	model                string
+	modelOK              bool // "model" is a non-empty string
+	stream, includeUsage bool
+	messages             bool // "messages" is a non-empty array
+	input                bool // "input" is present and not null
+	maxTokens, n         int64
+}
+
+// scan reads the fields in one pass over the body's top-level members
+// (gjson.GetMany would scan the body once per path); body must be a
+// valid JSON object.
+func scan(body []byte) fields {
+	var f fields
+	maxCompletion := int64(0)
+	gjson.Parse(unsafeString(body)).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			f.model, f.modelOK = v.Str, v.Type == gjson.String && v.Str != ""
+		case "stream":
+			f.stream = v.Type == gjson.True
+		case "stream_options":
+			f.includeUsage = v.Get("include_usage").Type == gjson.True
+		case "messages":
+			f.messages = v.IsArray() && firstByte(v.Raw[1:]) != ']'
+		case "input":
+			f.input = v.Exists() && v.Type != gjson.Null
+		case "max_tokens":
+			if v.Type == gjson.Number {
+				f.maxTokens = v.Int()
+			}
+		case "max_completion_tokens":
+			if v.Type == gjson.Number {
+				maxCompletion = v.Int()
+			}
+		case "n":
+			f.n = v.Int()
+		}
+		return true
+	})
+	if maxCompletion > 0 {
+		f.maxTokens = maxCompletion
+	}
+	return f
+}
+
 // parse reads what the gateway needs of the request and checks the
 // model and the caller's access to it.
 func (c *call) parse() *pipeline.Denial {
-	if !gjson.ValidBytes(c.body) || firstByte(c.body) != '{' {
+	if firstByte(unsafeString(c.body)) != '{' || !gjson.ValidBytes(c.body) {
 		return invalid(c.op, "the body is not a JSON object")
 	}
-	fields := gjson.GetManyBytes(c.body, "model", "stream", "stream_options.include_usage", "messages", "input")
-	if fields[0].Type != gjson.String || fields[0].Str == "" {
+	f := scan(c.body)
+	if !f.modelOK {
 		return invalid(c.op, `"model" is missing or not a string`)
 	}
-	c.model = fields[0].Str
+	c.f = f
 	switch c.op {
 	case provider.Chat:
-		if !fields[3].IsArray() || len(fields[3].Array()) == 0 {
+		if !f.messages {
 			return invalid(c.op, `"messages" must be a non-empty array`)
 		}
-		c.stream = fields[1].Bool()
-		c.includeUsage = fields[2].Bool()
+		c.stream, c.includeUsage = f.stream, f.includeUsage
 	case provider.Embeddings:
-		if !fields[4].Exists() || fields[4].Type == gjson.Null {
+		if !f.input {
 			return invalid(c.op, `"input" is missing`)
 		}
-		if fields[1].Bool() {
+		if f.stream {
 			return invalid(c.op, "embeddings cannot be streamed")
 		}
 	}
@@ -111,10 +161,14 @@ func (c *call) parse() *pipeline.Denial {
 // admit resolves the model and applies the access rules.
 func (c *call) admit() *pipeline.Denial {
 	s := c.e.s
-	m := s.models[c.model]
-	if m == nil || !c.e.serves(c.model) {
-		return modelUnknown(c.model, "model "+strconv.Quote(c.model)+" is not in ai.models or not served by route "+c.e.route)
+	m := s.models[c.f.model]
+	if m == nil || !c.e.serves(m.name) {
+		name := strings.Clone(c.f.model) // c.f.model points into the body
+		return modelUnknown(name, "model "+strconv.Quote(name)+" is not in ai.models or not served by route "+c.e.route)
 	}
+	// The model's own name, not a view of the body: the usage record
+	// outlives the request.
+	c.model = m.name
 	if m.embed != (c.op == provider.Embeddings) {
 		want := "a chat"
 		if m.embed {
@@ -169,15 +223,11 @@ func (c *call) estimate(reserve int64) meter.Ask {
 	out := int64(0)
 	if c.op == provider.Chat {
 		out = reserve
-		mt := gjson.GetManyBytes(c.body, "max_completion_tokens", "max_tokens", "n")
-		for _, f := range mt[:2] {
-			if f.Type == gjson.Number && f.Int() > 0 {
-				out = f.Int()
-				break
-			}
+		if c.f.maxTokens > 0 {
+			out = c.f.maxTokens
 		}
-		if n := mt[2].Int(); n > 1 {
-			out *= n
+		if c.f.n > 1 {
+			out *= c.f.n
 		}
 	}
 	ask := meter.Ask{Tokens: in + out}
@@ -205,6 +255,7 @@ func (c *call) run() *pipeline.Denial {
 			attempts++
 			t0 := time.Now()
 			perr := c.attempt(t)
+			c.e.s.metrics.attempt(t.b.name, perr)
 			note := "ok"
 			outcome := pipeline.OutcomePass
 			if perr != nil {
@@ -213,7 +264,8 @@ func (c *call) run() *pipeline.Denial {
 			c.x.Record(pipeline.Step{Stage: "ai", Outcome: outcome, Rule: t.b.name + "/" + t.model, Note: note, Duration: time.Since(t0)})
 			c.x.Attempts = attempts
 			c.rec.Attempts = attempts
-			if perr == nil || c.started {
+			if perr == nil || c.started || c.x.Request.Context().Err() != nil {
+				// Answered, or the caller went away: no other target.
 				return nil
 			}
 			if !perr.Kind.Retryable() {
@@ -308,7 +360,7 @@ func (c *call) attempt(t target) *provider.Error {
 		return &provider.Error{Kind: provider.Server, Message: "building the request: " + err.Error()}
 	}
 	t0 := time.Now()
-	resp, err := b.client.Do(req)
+	resp, err := b.rt.RoundTrip(req)
 	if err != nil {
 		return transportError(err, &timedOut, c.x.Request.Context())
 	}
@@ -328,7 +380,7 @@ func (c *call) attempt(t target) *provider.Error {
 	if c.stream {
 		return c.relay(t, pc, resp, timer, &timedOut, t0)
 	}
-	ans, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	ans, err := readAnswer(resp)
 	c.x.UpstreamLatency = time.Since(t0)
 	if err != nil {
 		return transportError(err, &timedOut, c.x.Request.Context())
@@ -352,6 +404,17 @@ func (c *call) attempt(t target) *provider.Error {
 	}
 	writeJSON(c.w, http.StatusOK, r.Body)
 	return nil
+}
+
+// readAnswer reads a complete answer: in one allocation when its length
+// is known, at most maxAnswer bytes.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
+		b := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 }
 
 // transportError classifies a failed exchange with a provider.
@@ -423,6 +486,7 @@ func (c *call) settle() {
 	if !c.firstToken.IsZero() {
 		c.rec.TTFT = c.firstToken.Sub(c.x.Start)
 	}
+	c.e.s.metrics.observe(&c.rec)
 	c.e.s.usage.Record(c.rec)
 }
 
@@ -431,13 +495,14 @@ func (c *call) fail(code string, status int) { c.rec.Code, c.rec.Status = code, 
 
 const statusClientClosed = 499
 
-func firstByte(b []byte) byte {
-	for _, c := range b {
-		switch c {
+// firstByte is the first byte of s that is not JSON whitespace, or 0.
+func firstByte(s string) byte {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
 		case ' ', '\t', '\r', '\n':
 			continue
 		}
-		return c
+		return s[i]
 	}
 	return 0
 }

@@ -37,6 +37,8 @@ type Deps struct {
 	Meter *meter.Meter
 	// Usage receives one record per call. Nil: usage is not recorded.
 	Usage *Recorder
+	// Metrics counts calls, tokens and cost. Nil: not counted.
+	Metrics *Metrics
 	// LookupEnv resolves env: key references; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// ReadFile resolves file: key references; default os.ReadFile.
@@ -59,15 +61,18 @@ type Service struct {
 	promptNames []string
 	meter       *meter.Meter
 	usage       *Recorder
+	metrics     *Metrics
 }
 
 // backend is one configured provider account.
 type backend struct {
 	name, kind string
 	p          provider.Provider
-	client     *http.Client
-	timeout    time.Duration
-	idle       time.Duration
+	// rt sends the requests: no redirects are followed and no cookies
+	// kept, so the transport is used directly rather than an http.Client.
+	rt      http.RoundTripper
+	timeout time.Duration
+	idle    time.Duration
 	// sem caps calls in flight (nil: no cap).
 	sem chan struct{}
 	// transport is the backend's own connection pool (nil when Deps
@@ -129,6 +134,7 @@ func New(cfg *config.Config, d Deps) (*Service, config.Errors) {
 		prompts:   make(map[string]*prompt.Prompt, len(ac.Prompts)),
 		meter:     d.Meter,
 		usage:     d.Usage,
+		metrics:   d.Metrics,
 	}
 
 	overrides, perrs := priceOverrides(ac.Prices)
@@ -310,7 +316,7 @@ func newBackend(pc *config.AIProvider, d Deps) (*backend, string, error) {
 		}
 		rt = b.transport
 	}
-	b.client = &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	b.rt = rt
 	return b, "", nil
 }
 

@@ -33,6 +33,10 @@ type relayer struct {
 	scratch []byte
 }
 
+// maxPendingOut bounds the chunks a relay gathers before it writes them
+// even though more have already arrived.
+const maxPendingOut = 32 << 10
+
 // textSample bounds the streamed text a relay keeps for counting.
 const textSample = 16 << 10
 
@@ -70,7 +74,7 @@ func (c *call) relay(t target, pc *provider.Call, resp *http.Response, timer *ti
 	rl := relayers.Get().(*relayer)
 	defer relayers.Put(rl)
 	rl.r.Reset(resp.Body)
-	rl.text, rl.textBytes = rl.text[:0], 0
+	rl.text, rl.textBytes, rl.out = rl.text[:0], 0, rl.out[:0]
 	st := t.b.p.Stream(pc)
 	rc := http.NewResponseController(c.w)
 	emit := func(chunk []byte) error {
@@ -99,8 +103,19 @@ func (c *call) relay(t target, pc *provider.Call, resp *http.Response, timer *ti
 		if !c.includeUsage {
 			chunk = withoutNullUsage(chunk, rl)
 		}
-		rl.out = sse.AppendData(rl.out[:0], chunk)
-		if _, err := c.w.Write(rl.out); err != nil {
+		rl.out = sse.AppendData(rl.out, chunk)
+		return nil
+	}
+	// flush writes the chunks emitted so far and flushes them, unless the
+	// provider's next event has already arrived (then it goes in the same
+	// write): a chunk waits for nothing that is not already here.
+	flush := func(force bool) error {
+		if len(rl.out) == 0 || (!force && rl.r.Pending() && len(rl.out) < maxPendingOut) {
+			return nil
+		}
+		_, err := c.w.Write(rl.out)
+		rl.out = rl.out[:0]
+		if err != nil {
 			return errClientGone
 		}
 		if err := rc.Flush(); err != nil {
@@ -122,7 +137,11 @@ func (c *call) relay(t target, pc *provider.Call, resp *http.Response, timer *ti
 			break
 		}
 		timer.Reset(t.b.idle)
-		if err := st.Event(name, data, emit); err != nil {
+		err = st.Event(name, data, emit)
+		if err == nil {
+			err = flush(false)
+		}
+		if err != nil {
 			if err == errClientGone {
 				c.finishStream(st, rl, pc, t)
 				return nil
@@ -139,6 +158,9 @@ func (c *call) relay(t target, pc *provider.Call, resp *http.Response, timer *ti
 	if failure == nil {
 		var err error
 		complete, err = st.End(emit)
+		if err == nil {
+			err = flush(true)
+		}
 		if err == errClientGone {
 			c.finishStream(st, rl, pc, t)
 			return nil
@@ -146,6 +168,11 @@ func (c *call) relay(t target, pc *provider.Call, resp *http.Response, timer *ti
 		if !complete {
 			failure = &provider.Error{Kind: provider.Server, Message: "the stream ended before the answer was complete"}
 		}
+	}
+	if c.x.Request.Context().Err() != nil {
+		// The caller went away: nothing more to write, and no fallback.
+		c.finishStream(st, rl, pc, t)
+		return nil
 	}
 	if failure != nil && !c.started {
 		return failure
@@ -155,10 +182,11 @@ func (c *call) relay(t target, pc *provider.Call, resp *http.Response, timer *ti
 		_ = emit([]byte(`{"object":"chat.completion.chunk","choices":[]}`))
 	}
 	if complete {
-		_, _ = c.w.Write(sse.Done)
-		_ = rc.Flush()
+		rl.out = append(rl.out, sse.Done...)
+		_ = flush(true)
 		c.rec.Status = http.StatusOK
 	} else {
+		_ = flush(true)
 		c.streamError(failure)
 		c.rec.Status, c.rec.Code = http.StatusOK, "ai.stream_interrupted"
 		c.x.Record(stepStreamBroke(t, failure))

@@ -29,7 +29,7 @@ type aiFixture struct {
 	usage *ai.Recorder
 }
 
-func newAIFixture(t *testing.T, access string) *aiFixture {
+func newAIFixture(t testing.TB, access string) *aiFixture {
 	t.Helper()
 	fake := aitest.NewOpenAI(t)
 	fake.RequireKey(aiProviderKey)
@@ -154,6 +154,42 @@ func TestAIChatThroughTheGateway(t *testing.T) {
 		g.InputTokens != 1000 || g.OutputTokens != 500 || g.CachedTokens != 200 || g.CostPico != want.Picodollars() {
 		t.Errorf("usage %+v, want cost %s", g, want)
 	}
+	for kind, want := range map[string]float64{"input": 1000, "output": 500, "cached": 200} {
+		if got := aiMetric(t, f.h, "pinpoint_ai_tokens_total", map[string]string{"model": "fast", "provider": "oai", "kind": kind}); got != want {
+			t.Errorf("pinpoint_ai_tokens_total{kind=%s} = %v, want %v", kind, got, want)
+		}
+	}
+	if got := aiMetric(t, f.h, "pinpoint_ai_cost_usd_total", map[string]string{"model": "fast"}); got != float64(want.Picodollars())/1e12 {
+		t.Errorf("pinpoint_ai_cost_usd_total = %v, want %s", got, want)
+	}
+}
+
+// aiMetric is the value of the counter with these labels (among others).
+func aiMetric(t *testing.T, h *harness, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := h.g.o.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue next
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
 }
 
 func TestAIFallbackAndRefusals(t *testing.T) {

@@ -55,6 +55,9 @@ type Options struct {
 	AIMeter *meter.Meter
 	// AIUsage records one usage record per AI call. Nil: not recorded.
 	AIUsage *ai.Recorder
+	// AIMetrics counts AI calls, tokens and cost. Nil: registered with
+	// Metrics.Registry.
+	AIMetrics *ai.Metrics
 	// AITransport, when set, carries every call to AI providers (tests).
 	AITransport http.RoundTripper
 
@@ -103,6 +106,9 @@ func New(o Options) *Gateway {
 	}
 	if o.AIMeter == nil {
 		o.AIMeter = meter.New(nil)
+	}
+	if o.AIMetrics == nil {
+		o.AIMetrics = ai.NewMetrics(o.Metrics.Registry)
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -170,4 +176,6 @@ type state struct {
 	spans *spanState
 	// openAI is set when the route answers refusals in OpenAI's error shape.
 	openAI bool
+	// aiRoute is set when the AI gateway serves the route.
+	aiRoute bool
 }

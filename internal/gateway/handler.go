@@ -91,7 +91,8 @@ func (g *Gateway) run(st *state, snap *Snapshot) {
 	}
 	rt := m.Value
 	x.Route = rt.name
-	st.openAI = rt.ai != nil && rt.ai.OpenAIErrors()
+	st.aiRoute = rt.ai != nil
+	st.openAI = st.aiRoute && rt.ai.OpenAIErrors()
 	x.Record(pipeline.Step{Stage: "route", Outcome: pipeline.OutcomePass, Rule: rt.name, Note: m.Pattern, Duration: time.Since(t0)})
 
 	if !rt.sunset.IsZero() {
@@ -263,7 +264,7 @@ func (g *Gateway) finish(st *state, snap *Snapshot) {
 		calls.Log(g.callRecord(st, snap, status, code, layer, total, wouldDeny))
 	}
 	st.code, st.layer, st.stage = "", "", ""
-	st.openAI = false
+	st.openAI, st.aiRoute = false, false
 	st.forward = upstream.Forward{}
 	x.Reset()
 	st.rw.reset(nil, "")

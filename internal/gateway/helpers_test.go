@@ -19,14 +19,14 @@ import (
 
 // harness is a real gateway on a real SQLite store behind a real listener.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	g     *Gateway
 	st    store.Store
 	calls *calllog.Writer
 	srv   *httptest.Server
 }
 
-func newHarness(t *testing.T, doc string, opts ...func(*Options)) *harness {
+func newHarness(t testing.TB, doc string, opts ...func(*Options)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/pinpoint.db")
@@ -95,7 +95,7 @@ func (h *harness) do(method, path string, hdr map[string]string, body string) (*
 
 // problemBody decodes a problem+json body and checks the contract every
 // refusal must keep.
-func problemBody(t *testing.T, resp *http.Response, body string, status int, code string) map[string]any {
+func problemBody(t testing.TB, resp *http.Response, body string, status int, code string) map[string]any {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, body)
@@ -154,7 +154,7 @@ func backend(t *testing.T, name string) *httptest.Server {
 	return srv
 }
 
-func decode(t *testing.T, body string) map[string]any {
+func decode(t testing.TB, body string) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(body), &m); err != nil {

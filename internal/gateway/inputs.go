@@ -163,7 +163,15 @@ func (g *Gateway) inputs(st *state, snap *Snapshot) []byte {
 		b = append(b, `,"body_bytes":`...)
 		b = strconv.AppendInt(b, r.ContentLength, 10)
 	}
-	b = appendInputBody(b, x, p)
+	if st.aiRoute {
+		// A model call's body is the caller's prompt: user content, not a
+		// decision input, and never kept in the call log.
+		if r.ContentLength > 0 || x.BodyRead() {
+			b = append(b, `,"body_omitted":true`...)
+		}
+	} else {
+		b = appendInputBody(b, x, p)
+	}
 	b = append(b, '}')
 
 	out := make([]byte, len(b))

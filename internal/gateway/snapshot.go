@@ -218,7 +218,7 @@ func compile(cfg *config.Config, prev *Snapshot, gw Options) (s *Snapshot, fresh
 	errs = append(errs, werrs...)
 
 	var aerrs2 config.Errors
-	s.ai, aerrs2 = ai.New(cfg, ai.Deps{Meter: gw.AIMeter, Usage: gw.AIUsage, LookupEnv: lookupEnvOr(gw.LookupEnv), Transport: gw.AITransport})
+	s.ai, aerrs2 = ai.New(cfg, ai.Deps{Meter: gw.AIMeter, Usage: gw.AIUsage, Metrics: gw.AIMetrics, LookupEnv: lookupEnvOr(gw.LookupEnv), Transport: gw.AITransport})
 	errs = append(errs, aerrs2...)
 
 	table := make([]router.Route[*Route], 0, len(cfg.Routes))

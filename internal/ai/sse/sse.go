@@ -87,6 +87,24 @@ func (r *Reader) Next() (name, data []byte, err error) {
 	}
 }
 
+// Pending reports whether the bytes already read from the stream hold
+// another complete event (a blank line), so that Next will not wait for
+// the network. A relay uses it to write events that arrived together in
+// one write, and to flush as soon as it would otherwise wait.
+func (r *Reader) Pending() bool {
+	n := r.br.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := r.br.Peek(n)
+	return bytes.Contains(b, lf2) || bytes.Contains(b, crlf2)
+}
+
+var (
+	lf2   = []byte("\n\n")
+	crlf2 = []byte("\n\r\n")
+)
+
 // readLine returns one line without its LF or CRLF.
 func (r *Reader) readLine() ([]byte, error) {
 	r.line = r.line[:0]
