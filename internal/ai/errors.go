@@ -6,6 +6,8 @@ import (
 
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
 	"github.com/pinpointgw/pinpoint/internal/problem"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // writeProviderError passes a provider's refusal of the caller's request
@@ -23,9 +25,9 @@ func (c *call) writeProviderError(pe *provider.Error) {
 	}
 	b := make([]byte, 0, 256+len(pe.Message))
 	b = append(b, `{"error":{"message":`...)
-	b = appendJSONString(b, pe.Message)
+	b = jsontext.AppendString(b, pe.Message)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, typ)
+	b = jsontext.AppendString(b, typ)
 	b = append(b, `,"param":`...)
 	b = appendOptString(b, pe.Param)
 	b = append(b, `,"code":`...)
@@ -33,7 +35,7 @@ func (c *call) writeProviderError(pe *provider.Error) {
 	b = append(b, `},"status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"layer":"upstream","request_id":`...)
-	b = appendJSONString(b, c.x.ID)
+	b = jsontext.AppendString(b, c.x.ID)
 	b = append(b, "}\n"...)
 	h := c.w.Header()
 	h.Set(problem.HeaderLayer, problem.LayerUpstream)
@@ -47,5 +49,5 @@ func appendOptString(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	return appendJSONString(b, s)
+	return jsontext.AppendString(b, s)
 }

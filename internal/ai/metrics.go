@@ -1,6 +1,7 @@
 package ai
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,7 +22,8 @@ type Metrics struct {
 	attempts *prometheus.CounterVec
 }
 
-// NewMetrics registers the AI metrics with reg.
+// NewMetrics registers the AI metrics with reg, reusing the ones a
+// previous NewMetrics registered there.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -46,8 +48,29 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Attempts at provider targets by provider and outcome (ok, or the failure kind that moved on to the next target).",
 		}, []string{"provider", "outcome"}),
 	}
-	reg.MustRegister(m.calls, m.tokens, m.cost, m.ttft, m.attempts)
+	m.calls = reuse(reg, m.calls)
+	m.tokens = reuse(reg, m.tokens)
+	m.cost = reuse(reg, m.cost)
+	m.ttft = reuse(reg, m.ttft)
+	m.attempts = reuse(reg, m.attempts)
 	return m
+}
+
+// reuse registers c, or returns the collector of the same name that reg
+// already has (a second gateway on the same registry counts in the first
+// one's series).
+func reuse[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
+		}
+	}
+	panic(err)
 }
 
 // RegisterRecorder exposes the usage recorder's counters.

@@ -15,6 +15,8 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/ai/sse"
 	"github.com/pinpointgw/pinpoint/internal/ai/tokens"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // relayer is the per-stream state, pooled: the SSE reader's buffers, the
@@ -214,7 +216,7 @@ func (c *call) streamError(pe *provider.Error) {
 	msg := "The provider's stream ended before the answer was complete (" + pe.Kind.String() + "). Request id " + c.x.ID + "."
 	b := make([]byte, 0, 256)
 	b = append(b, `{"error":{"message":`...)
-	b = appendJSONString(b, msg)
+	b = jsontext.AppendString(b, msg)
 	b = append(b, `,"type":"api_error","param":null,"code":"ai.provider_unavailable"}}`...)
 	_, _ = c.w.Write(sse.AppendData(nil, b))
 	_ = http.NewResponseController(c.w).Flush()

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -254,31 +252,7 @@ ai:
 		t.Fatal(err)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(dir, "*.test.mjs"))
-	if len(files) != 2 {
-		t.Fatalf("want 2 node test files in %s, found %v", dir, files)
-	}
-	args := []string{"--test", "--test-reporter=tap"}
-	for _, f := range files {
-		args = append(args, filepath.Base(f))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "AISDK="+string(envJSON))
-	nodeOut, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node --test failed (%v):\n%s", err, nodeOut)
-	}
-	summary := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^# (pass|fail|skipped|todo|cancelled) (\d+)$`).FindAllSubmatch(nodeOut, -1) {
-		summary[string(m[1])] = string(m[2])
-	}
-	if summary["pass"] == "" || summary["pass"] == "0" || summary["fail"] != "0" || summary["skipped"] != "0" || summary["cancelled"] != "0" {
-		t.Fatalf("node test summary %v:\n%s", summary, nodeOut)
-	}
-	t.Logf("node --test: %s tests passed", summary["pass"])
+	files := aitest.NodeTests(t, dir, 2, 3*time.Minute, "AISDK="+string(envJSON))
 
 	// What node saw: every request id, and the ids of named scenarios.
 	var ids []string

@@ -9,11 +9,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
 	"github.com/pinpointgw/pinpoint/internal/pipeline"
 	"github.com/pinpointgw/pinpoint/internal/redact"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // Bounds of the decision inputs kept per request.
@@ -115,19 +116,19 @@ func (g *Gateway) inputs(st *state, snap *Snapshot) []byte {
 	b := (*bp)[:0]
 
 	b = append(b, `{"method":`...)
-	b = appendJSONString(b, r.Method)
+	b = jsontext.AppendString(b, r.Method)
 	if x.Scheme != "" {
 		b = append(b, `,"scheme":`...)
-		b = appendJSONString(b, x.Scheme)
+		b = jsontext.AppendString(b, x.Scheme)
 	}
 	b = append(b, `,"host":`...)
-	b = appendJSONString(b, r.Host)
+	b = jsontext.AppendString(b, r.Host)
 	raw, query := requestTarget(x)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, raw)
+	b = jsontext.AppendString(b, raw)
 	if query != "" {
 		b = append(b, `,"query":`...)
-		b = appendJSONString(b, p.Query(query))
+		b = jsontext.AppendString(b, p.Query(query))
 	}
 	b = appendInputHeaders(b, r.Header, p, &snap.headerVerdicts)
 	if x.ClientIP.IsValid() {
@@ -154,7 +155,7 @@ func (g *Gateway) inputs(st *state, snap *Snapshot) []byte {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendJSONString(b, s)
+				b = jsontext.AppendString(b, s)
 			}
 			b = append(b, ']')
 		}
@@ -238,7 +239,7 @@ func appendInputHeaders(b []byte, h http.Header, p *redact.Policy, verdicts *hea
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, k)
+		b = jsontext.AppendString(b, k)
 		b = append(b, ":["...)
 		hidden := verdicts.hidden(p, k)
 		for i, v := range vs {
@@ -246,15 +247,15 @@ func appendInputHeaders(b []byte, h http.Header, p *redact.Policy, verdicts *hea
 				b = append(b, ',')
 			}
 			if hidden {
-				b = appendJSONString(b, redact.Mask)
+				b = jsontext.AppendString(b, redact.Mask)
 				continue
 			}
 			if size += len(v); size > maxInputHeaderBytes {
 				truncated = true
-				b = appendJSONString(b, "")
+				b = jsontext.AppendString(b, "")
 				continue
 			}
-			b = appendJSONString(b, p.Text(v))
+			b = jsontext.AppendString(b, p.Text(v))
 		}
 		b = append(b, ']')
 	}
@@ -289,49 +290,5 @@ func appendField(b []byte, name, v string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, v)
-}
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
-// U+FFFD, as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsontext.AppendString(b, v)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/redact"
 	"github.com/pinpointgw/pinpoint/internal/store/sqlite"
 	"github.com/pinpointgw/pinpoint/internal/telemetry"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // FuzzAppendJSONString: the hand-written encoder of decision inputs
@@ -23,7 +25,7 @@ func FuzzAppendJSONString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString([]byte("x"), s)
+		b := jsontext.AppendString([]byte("x"), s)
 		var got, want string
 		if err := json.Unmarshal(b[1:], &got); err != nil {
 			t.Fatalf("%q encodes to invalid JSON %s: %v", s, b[1:], err)

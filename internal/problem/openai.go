@@ -3,7 +3,6 @@ package problem
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 )
 
 // openAIProblem is a problem document that is also an OpenAI error
@@ -48,19 +47,7 @@ func WriteOpenAI(w http.ResponseWriter, r *http.Request, p *Problem, mode Disclo
 		out.Trace, out.Errors = nil, nil
 		body, _ = json.Marshal(&out)
 	}
-	body = append(body, '\n')
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set(HeaderCode, p.Code)
-	h.Set(HeaderLayer, p.Layer)
-	w.WriteHeader(p.Status)
-	if r != nil && r.Method == http.MethodHead {
-		return
-	}
-	_, _ = w.Write(body)
+	send(w, r, p, "application/json", body)
 }
 
 // OpenAIType is the error.type OpenAI uses for an HTTP status.

@@ -157,9 +157,15 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem, mode Disclosure) 
 		out.Trace, out.Errors = nil, nil
 		body, _ = json.Marshal(&out)
 	}
+	send(w, r, p, ContentType, body)
+}
+
+// send writes a problem body with its headers and status; HEAD requests
+// get the headers only.
+func send(w http.ResponseWriter, r *http.Request, p *Problem, contentType string, body []byte) {
 	body = append(body, '\n')
 	h := w.Header()
-	h.Set("Content-Type", ContentType)
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

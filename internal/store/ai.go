@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -117,4 +120,43 @@ type AISpendRow struct {
 	Day      time.Time
 	CostPico int64
 	Tokens   int64
+}
+
+// Filters calls add with each filter of q as a condition with one "?"
+// placeholder and its value, in a fixed order, so every store filters
+// alike (like CallQuery.Filters); at converts times to the store's
+// encoding.
+func (q AIUsageQuery) Filters(at func(time.Time) any, add func(cond string, v any)) {
+	if !q.From.IsZero() {
+		add("time >= ?", at(q.From))
+	}
+	if !q.To.IsZero() {
+		add("time < ?", at(q.To))
+	}
+	for _, f := range []struct{ col, v string }{
+		{"consumer_id", q.ConsumerID}, {"tenant_id", q.TenantID}, {"model", q.Model},
+		{"route", q.Route}, {"provider", q.Provider},
+	} {
+		if f.v != "" {
+			add(f.col+" = ?", f.v)
+		}
+	}
+}
+
+// GroupColumns maps q.GroupBy to the stores' SQL for each key (columns
+// names the SQL of every key in AIUsageGroupKeys). An unknown or repeated
+// key is an error naming it.
+func (q AIUsageQuery) GroupColumns(columns map[string]string) ([]string, error) {
+	cols := make([]string, len(q.GroupBy))
+	for i, k := range q.GroupBy {
+		col, ok := columns[k]
+		if !ok {
+			return nil, fmt.Errorf("unknown group key %q (want %s)", k, strings.Join(AIUsageGroupKeys, ", "))
+		}
+		if slices.Contains(q.GroupBy[:i], k) {
+			return nil, fmt.Errorf("group key %q given twice", k)
+		}
+		cols[i] = col
+	}
+	return cols, nil
 }

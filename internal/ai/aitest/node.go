@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -77,3 +78,40 @@ func npmCI(dir string) string {
 	}
 	return ""
 }
+
+// NodeTests runs `node --test` on the *.test.mjs files of dir (there must
+// be exactly want of them) with the extra environment variables env, and
+// fails the test unless node passed at least one test and failed,
+// skipped and cancelled none. It returns the test files, and logs the
+// number that passed.
+func NodeTests(t testing.TB, dir string, want int, timeout time.Duration, env ...string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.test.mjs"))
+	if len(files) != want {
+		t.Fatalf("want %d node test files in %s, found %v", want, dir, files)
+	}
+	args := []string{"--test", "--test-reporter=tap"}
+	for _, f := range files {
+		args = append(args, filepath.Base(f))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test failed (%v):\n%s", err, out)
+	}
+	summary := map[string]string{}
+	for _, m := range tapSummary.FindAllSubmatch(out, -1) {
+		summary[string(m[1])] = string(m[2])
+	}
+	if summary["pass"] == "" || summary["pass"] == "0" || summary["fail"] != "0" || summary["skipped"] != "0" || summary["cancelled"] != "0" {
+		t.Fatalf("node test summary %v:\n%s", summary, out)
+	}
+	t.Logf("node --test: %s tests passed", summary["pass"])
+	return files
+}
+
+var tapSummary = regexp.MustCompile(`(?m)^# (pass|fail|skipped|todo|cancelled) (\d+)$`)

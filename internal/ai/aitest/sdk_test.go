@@ -2,12 +2,8 @@ package aitest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -107,31 +103,7 @@ func TestOfficialSDKs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.test.mjs"))
-	if len(files) != 3 {
-		t.Fatalf("want 3 node test files in %s, found %v", dir, files)
-	}
-	args := []string{"--test", "--test-reporter=tap"}
-	for _, f := range files {
-		args = append(args, filepath.Base(f))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "AITEST="+string(envJSON))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node --test failed (%v):\n%s", err, out)
-	}
-	summary := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^# (pass|fail|skipped|todo|cancelled) (\d+)$`).FindAllSubmatch(out, -1) {
-		summary[string(m[1])] = string(m[2])
-	}
-	if summary["pass"] == "" || summary["pass"] == "0" || summary["fail"] != "0" || summary["skipped"] != "0" || summary["cancelled"] != "0" {
-		t.Fatalf("node test summary %v:\n%s", summary, out)
-	}
-	t.Logf("node --test: %s tests passed", summary["pass"])
+	aitest.NodeTests(t, dir, 3, 2*time.Minute, "AITEST="+string(envJSON))
 
 	t.Run("what the openai SDK sent", func(t *testing.T) {
 		s := fakes[aitest.OpenAI]

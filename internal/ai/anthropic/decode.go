@@ -8,6 +8,8 @@ import (
 
 	"github.com/pinpointgw/pinpoint/internal/ai/pricing"
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // Decode translates a Messages response into a chat.completion: text
@@ -49,7 +51,7 @@ func (p *client) Decode(c *provider.Call, body []byte) (provider.Result, error) 
 	out = append(out, `","object":"chat.completion","created":`...)
 	out = appendInt(out, time.Now().Unix())
 	out = append(out, `,"model":`...)
-	out = appendString(out, c.Model)
+	out = jsontext.AppendString(out, c.Model)
 	out = append(out, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
 
 	// The content: the forced tool's input, else the text blocks joined.
@@ -72,7 +74,7 @@ func (p *client) Decode(c *provider.Call, body []byte) (provider.Result, error) 
 	})
 	switch {
 	case found && answer.Exists():
-		out = appendJSONAsString(out, answer.Raw)
+		out = jsontext.AppendCompactString(out, answer.Raw)
 	case found:
 		out = append(out, `"{}"`...)
 	case texts > 0:
@@ -112,7 +114,7 @@ func (p *client) Decode(c *provider.Call, body []byte) (provider.Result, error) 
 			out = appendLiteral(out, name)
 			out = append(out, `,"arguments":`...)
 			if in := blk.Get("input"); in.Exists() {
-				out = appendJSONAsString(out, in.Raw)
+				out = jsontext.AppendCompactString(out, in.Raw)
 			} else {
 				out = append(out, `"{}"`...)
 			}

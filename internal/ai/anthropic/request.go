@@ -7,6 +7,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // defaultMaxTokens is max_tokens when the caller sets no limit: the
@@ -102,7 +104,7 @@ func translateRequest(c *provider.Call) ([]byte, error) {
 
 	b := make([]byte, 0, len(body)+256)
 	b = append(b, `{"model":`...)
-	b = appendString(b, c.Model)
+	b = jsontext.AppendString(b, c.Model)
 	b = append(b, `,"max_tokens":`...)
 	switch {
 	case f.maxCompletionTokens.Type == gjson.Number:
@@ -317,14 +319,14 @@ func (m *messageWriter) image(u string) error {
 		}
 		m.block("user")
 		m.b = append(m.b, `{"type":"image","source":{"type":"base64","media_type":`...)
-		m.b = appendString(m.b, media)
+		m.b = jsontext.AppendString(m.b, media)
 		m.b = append(m.b, `,"data":`...)
-		m.b = appendString(m.b, data)
+		m.b = jsontext.AppendString(m.b, data)
 		m.b = append(m.b, `}}`...)
 	case strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://"):
 		m.block("user")
 		m.b = append(m.b, `{"type":"image","source":{"type":"url","url":`...)
-		m.b = appendString(m.b, u)
+		m.b = jsontext.AppendString(m.b, u)
 		m.b = append(m.b, `}}`...)
 	default:
 		return invalid("messages", "image_url: only data: and http(s) URLs are supported by anthropic")
@@ -340,9 +342,9 @@ func (m *messageWriter) file(f gjson.Result) error {
 	}
 	m.block("user")
 	m.b = append(m.b, `{"type":"document","source":{"type":"base64","media_type":`...)
-	m.b = appendString(m.b, media)
+	m.b = jsontext.AppendString(m.b, media)
 	m.b = append(m.b, `,"data":`...)
-	m.b = appendString(m.b, data)
+	m.b = jsontext.AppendString(m.b, data)
 	m.b = append(m.b, `}}`...)
 	return nil
 }
@@ -462,7 +464,7 @@ func appendTools(b []byte, tools gjson.Result, forced string, schema gjson.Resul
 	if forced != "" {
 		next()
 		b = append(b, `{"name":`...)
-		b = appendString(b, forced)
+		b = jsontext.AppendString(b, forced)
 		if d := schema.Get("description"); isString(d) && d.Str != "" {
 			b = append(b, `,"description":`...)
 			b = append(b, d.Raw...)
@@ -507,7 +509,7 @@ func appendToolChoice(b []byte, choice gjson.Result, noParallel, hasTools bool, 
 	switch {
 	case forced != "":
 		b = append(b, `"tool","name":`...)
-		b = appendString(b, forced)
+		b = jsontext.AppendString(b, forced)
 	case choice.IsObject():
 		name := choice.Get("function.name")
 		if !isString(name) {

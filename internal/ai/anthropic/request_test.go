@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // sameJSON fails the test unless got and want are the same JSON value.
@@ -157,7 +159,7 @@ func TestAppendJSONAsString(t *testing.T) {
 		{`{"é":"ü 😀"}`, `{"é":"ü 😀"}`},
 	}
 	for _, tc := range cases {
-		lit := appendJSONAsString(nil, tc.raw)
+		lit := jsontext.AppendCompactString(nil, tc.raw)
 		var s string
 		if err := json.Unmarshal(lit, &s); err != nil {
 			t.Fatalf("%s: literal %s: %v", tc.raw, lit, err)
@@ -171,7 +173,7 @@ func TestAppendJSONAsString(t *testing.T) {
 func TestAppendString(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"", "plain", "quote\" back\\ nl\n tab\t cr\r", "\x00\x1f", "ü😀", "bad\xffutf8", "<&>"} {
-		lit := appendString(nil, s)
+		lit := jsontext.AppendString(nil, s)
 		var got string
 		if err := json.Unmarshal(lit, &got); err != nil {
 			t.Fatalf("%q: %s: %v", s, lit, err)

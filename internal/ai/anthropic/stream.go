@@ -8,6 +8,8 @@ import (
 
 	"github.com/pinpointgw/pinpoint/internal/ai/pricing"
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // maxBlocks bounds the content block index a stream may use, so a
@@ -215,7 +217,7 @@ func (s *stream) setHead(idLit string) {
 	h = append(h, `","object":"chat.completion.chunk","created":`...)
 	h = appendInt(h, s.created)
 	h = append(h, `,"model":`...)
-	h = appendString(h, s.model)
+	h = jsontext.AppendString(h, s.model)
 	s.head = h
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/ai/pricing"
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
 	"github.com/tidwall/gjson"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 var (
@@ -64,7 +66,7 @@ func decodeChat(c *provider.Call, body []byte) (provider.Result, error) {
 func appendHead(b []byte, responseID, object string, created int64, model string) []byte {
 	b = append(b, `{"id":"chatcmpl-`...)
 	if responseID != "" {
-		b = appendStringBody(b, responseID)
+		b = jsontext.AppendEscaped(b, responseID)
 	} else {
 		b = strconv.AppendUint(b, rand.Uint64(), 36)
 	}
@@ -73,7 +75,7 @@ func appendHead(b []byte, responseID, object string, created int64, model string
 	b = append(b, `","created":`...)
 	b = appendInt(b, created)
 	b = append(b, `,"model":`...)
-	return appendString(b, model)
+	return jsontext.AppendString(b, model)
 }
 
 // candidateIndex is the candidate's own index (Gemini leaves out a zero
@@ -137,7 +139,7 @@ func appendChoice(b []byte, index int, cand gjson.Result) []byte {
 	case hasText:
 		b = append(b, '"')
 		for _, p := range parts {
-			b = appendStringBody(b, p.text.String())
+			b = jsontext.AppendEscaped(b, p.text.String())
 		}
 		b = append(b, '"')
 	case calls > 0:
@@ -176,10 +178,10 @@ func appendToolCall(b []byte, index, n int, fc gjson.Result) []byte {
 	b = append(b, `"id":"call_`...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	b = append(b, `","type":"function","function":{"name":`...)
-	b = appendString(b, fc.Get("name").String())
+	b = jsontext.AppendString(b, fc.Get("name").String())
 	b = append(b, `,"arguments":`...)
 	if args := fc.Get("args"); args.Exists() && args.Type != gjson.Null {
-		b = appendCompactString(b, args.Raw)
+		b = jsontext.AppendCompactString(b, args.Raw)
 	} else {
 		b = append(b, `"{}"`...)
 	}
@@ -305,7 +307,7 @@ func decodeEmbeddings(c *provider.Call, body []byte) (provider.Result, error) {
 		return provider.Result{}, err
 	}
 	b = append(b, `],"model":`...)
-	b = appendString(b, c.Model)
+	b = jsontext.AppendString(b, c.Model)
 	b = append(b, `,"usage":{"prompt_tokens":0,"total_tokens":0}}`...)
 	return provider.Result{Body: b}, nil
 }

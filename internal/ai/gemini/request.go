@@ -9,6 +9,8 @@ import (
 
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
 	"github.com/tidwall/gjson"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // chatBody translates an OpenAI chat completions request into a Gemini
@@ -122,7 +124,7 @@ func (w *chatWriter) system(i int, content gjson.Result) error {
 			w.sys = append(w.sys, ',')
 		}
 		w.sys = append(w.sys, `{"text":`...)
-		w.sys = appendString(w.sys, text)
+		w.sys = jsontext.AppendString(w.sys, text)
 		w.sys = append(w.sys, '}')
 	}
 	switch {
@@ -174,7 +176,7 @@ func (w *chatWriter) content(i int, role string, content gjson.Result) error {
 func (w *chatWriter) text(role, text string) {
 	w.part(role)
 	w.b = append(w.b, `{"text":`...)
-	w.b = appendString(w.b, text)
+	w.b = jsontext.AppendString(w.b, text)
 	w.b = append(w.b, '}')
 }
 
@@ -202,9 +204,9 @@ func (w *chatWriter) contentPart(i, j int, role string, p gjson.Result) error {
 		}
 		w.part(role)
 		w.b = append(w.b, `{"fileData":{"fileUri":`...)
-		w.b = appendString(w.b, u.Str)
+		w.b = jsontext.AppendString(w.b, u.Str)
 		w.b = append(w.b, `,"mimeType":`...)
-		w.b = appendString(w.b, mimeOf(u.Str))
+		w.b = jsontext.AppendString(w.b, mimeOf(u.Str))
 		w.b = append(w.b, "}}"...)
 	case "input_audio":
 		data := p.Get("input_audio.data").String()
@@ -250,9 +252,9 @@ func (w *chatWriter) inline(i int, where, role, dataURL, defaultMime string) err
 func (w *chatWriter) inlineData(role, mime, data string) {
 	w.part(role)
 	w.b = append(w.b, `{"inlineData":{"mimeType":`...)
-	w.b = appendString(w.b, mime)
+	w.b = jsontext.AppendString(w.b, mime)
 	w.b = append(w.b, `,"data":`...)
-	w.b = appendString(w.b, data)
+	w.b = jsontext.AppendString(w.b, data)
 	w.b = append(w.b, "}}"...)
 }
 
@@ -298,7 +300,7 @@ func (w *chatWriter) functionCall(i int, where, name string, args gjson.Result) 
 	}
 	w.part("model")
 	w.b = append(w.b, `{"functionCall":{"name":`...)
-	w.b = appendString(w.b, name)
+	w.b = jsontext.AppendString(w.b, name)
 	w.b = append(w.b, `,"args":`...)
 	w.b = append(w.b, raw...)
 	// Gemini 3 refuses a function call in the history without the thought
@@ -330,13 +332,13 @@ func (w *chatWriter) functionResponse(i int, name string, content gjson.Result) 
 	}
 	w.part("user")
 	w.b = append(w.b, `{"functionResponse":{"name":`...)
-	w.b = appendString(w.b, name)
+	w.b = jsontext.AppendString(w.b, name)
 	w.b = append(w.b, `,"response":`...)
 	if raw := strings.TrimSpace(text); gjson.Valid(raw) && gjson.Parse(raw).IsObject() {
 		w.b = append(w.b, raw...)
 	} else {
 		w.b = append(w.b, `{"content":`...)
-		w.b = appendString(w.b, text)
+		w.b = jsontext.AppendString(w.b, text)
 		w.b = append(w.b, '}')
 	}
 	w.b = append(w.b, "}}"...)
@@ -446,7 +448,7 @@ func appendGenerationConfig(b []byte, req gjson.Result) ([]byte, error) {
 	case stop.Type == gjson.String:
 		b = o.field(b, "stopSequences")
 		b = append(b, '[')
-		b = appendString(b, stop.Str)
+		b = jsontext.AppendString(b, stop.Str)
 		b = append(b, ']')
 	case stop.IsArray():
 		b = o.field(b, "stopSequences")
@@ -461,7 +463,7 @@ func appendGenerationConfig(b []byte, req gjson.Result) ([]byte, error) {
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s.Str)
+			b = jsontext.AppendString(b, s.Str)
 			n++
 			return true
 		})
@@ -516,10 +518,10 @@ func appendTools(b []byte, req gjson.Result) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"name":`...)
-			b = appendString(b, name)
+			b = jsontext.AppendString(b, name)
 			if d := fn.Get("description").String(); d != "" {
 				b = append(b, `,"description":`...)
-				b = appendString(b, d)
+				b = jsontext.AppendString(b, d)
 			}
 			if p := fn.Get("parameters"); p.IsObject() {
 				// parametersJsonSchema takes JSON Schema as is (with
@@ -571,7 +573,7 @@ func appendTools(b []byte, req gjson.Result) ([]byte, error) {
 	b = append(b, '"')
 	if name != "" {
 		b = append(b, `,"allowedFunctionNames":[`...)
-		b = appendString(b, name)
+		b = jsontext.AppendString(b, name)
 		b = append(b, ']')
 	}
 	return append(b, "}}"...), nil
@@ -597,9 +599,9 @@ func embedBody(openai []byte, model string) ([]byte, error) {
 	b = append(b, `{"requests":[`...)
 	one := func(text string) {
 		b = append(b, `{"model":`...)
-		b = appendString(b, "models/"+model)
+		b = jsontext.AppendString(b, "models/"+model)
 		b = append(b, `,"content":{"parts":[{"text":`...)
-		b = appendString(b, text)
+		b = jsontext.AppendString(b, text)
 		b = append(b, `}]}`...)
 		if dims != "" {
 			b = append(b, `,"outputDimensionality":`...)

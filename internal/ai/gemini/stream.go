@@ -7,6 +7,8 @@ import (
 	"github.com/pinpointgw/pinpoint/internal/ai/pricing"
 	"github.com/pinpointgw/pinpoint/internal/ai/provider"
 	"github.com/tidwall/gjson"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // stream translates streamGenerateContent?alt=sse: every event is a
@@ -144,7 +146,7 @@ func (s *stream) delta(index int, st *choiceState, parts []part, emit func([]byt
 		}
 		b = append(b, `"content":"`...)
 		for _, p := range parts {
-			b = appendStringBody(b, p.text.String())
+			b = jsontext.AppendEscaped(b, p.text.String())
 		}
 		b = append(b, '"')
 		sep = true

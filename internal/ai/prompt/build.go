@@ -8,6 +8,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/tidwall/gjson"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // Validate checks a request body: a JSON object that matches the
@@ -89,9 +91,9 @@ func (p *Prompt) appendTemplate(dst []byte, segs []segment, vals []gjson.Result)
 		case !vals[s.v].Exists():
 			dst = append(dst, p.vars[s.v].def...)
 		case vals[s.v].Type == gjson.String:
-			dst = appendEscaped(dst, vals[s.v].Str)
+			dst = jsontext.AppendEscaped(dst, vals[s.v].Str)
 		default:
-			dst = appendCompact(dst, vals[s.v].Raw, true)
+			dst = jsontext.AppendCompact(dst, vals[s.v].Raw, true)
 		}
 	}
 	return dst
@@ -129,10 +131,10 @@ func (p *Prompt) Answer(completion []byte) ([]byte, error) {
 		}
 		out := make([]byte, 0, len(text)+len(finish.Str)+40)
 		out = append(out, `{"text":`...)
-		out = appendQuoted(out, text)
+		out = jsontext.AppendString(out, text)
 		out = append(out, `,"finish_reason":`...)
 		if finish.Type == gjson.String {
-			out = appendQuoted(out, finish.Str)
+			out = jsontext.AppendString(out, finish.Str)
 		} else {
 			out = append(out, "null"...)
 		}
@@ -160,5 +162,5 @@ func (p *Prompt) Answer(completion []byte) ([]byte, error) {
 	if err := p.output.Validate(v); err != nil {
 		return nil, &OutputError{Reason: "the answer does not match the output schema: " + reason(err)}
 	}
-	return appendCompact(make([]byte, 0, len(text)), text, false), nil
+	return jsontext.AppendCompact(make([]byte, 0, len(text)), text, false), nil
 }

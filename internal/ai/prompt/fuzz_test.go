@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // FuzzParseTemplate checks that a template that parses reads the same
@@ -51,13 +53,13 @@ func FuzzAppendQuoted(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		var got, want string
-		if err := json.Unmarshal(appendQuoted(nil, s), &got); err != nil {
-			t.Fatalf("appendQuoted(%q) is not a JSON string: %v", s, err)
+		if err := json.Unmarshal(jsontext.AppendString(nil, s), &got); err != nil {
+			t.Fatalf("jsontext.AppendString(%q) is not a JSON string: %v", s, err)
 		}
 		std, _ := json.Marshal(s)
 		_ = json.Unmarshal(std, &want)
 		if got != want {
-			t.Fatalf("appendQuoted(%q) reads %q; encoding/json's %q", s, got, want)
+			t.Fatalf("jsontext.AppendString(%q) reads %q; encoding/json's %q", s, got, want)
 		}
 	})
 }

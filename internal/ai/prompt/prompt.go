@@ -11,6 +11,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/pinpointgw/pinpoint/internal/config"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // Prompt is a compiled ai.prompts entry. It is immutable and safe for
@@ -101,7 +103,7 @@ func Compile(c config.AIPrompt) (*Prompt, error) {
 		return nil, err
 	}
 	p.variables = sch
-	p.variablesJSON = appendCompact(nil, string(c.Variables), false)
+	p.variablesJSON = jsontext.AppendCompact(nil, string(c.Variables), false)
 	if err := p.readVariables(doc); err != nil {
 		return nil, err
 	}
@@ -122,7 +124,7 @@ func Compile(c config.AIPrompt) (*Prompt, error) {
 		if p.output, _, err = compileSchema("output", string(c.Output)); err != nil {
 			return nil, err
 		}
-		p.outputJSON = appendCompact(nil, string(c.Output), false)
+		p.outputJSON = jsontext.AppendCompact(nil, string(c.Output), false)
 	}
 
 	params, err := p.parameters(c.Parameters)
@@ -153,7 +155,7 @@ func (p *Prompt) readVariables(doc map[string]any) error {
 			continue
 		}
 		if s, isString := def.(string); isString {
-			p.vars[i].def = appendEscaped([]byte{}, s)
+			p.vars[i].def = jsontext.AppendEscaped([]byte{}, s)
 			continue
 		}
 		var b bytes.Buffer
@@ -162,7 +164,7 @@ func (p *Prompt) readVariables(doc map[string]any) error {
 		if err := enc.Encode(def); err != nil {
 			return &FieldError{Field: "variables", Msg: fmt.Sprintf("properties.%s.default: %v", name, err)}
 		}
-		p.vars[i].def = appendEscaped([]byte{}, strings.TrimSuffix(b.String(), "\n"))
+		p.vars[i].def = jsontext.AppendEscaped([]byte{}, strings.TrimSuffix(b.String(), "\n"))
 	}
 	return nil
 }
@@ -190,14 +192,14 @@ func (p *Prompt) parameters(j config.JSON) (string, error) {
 	if bad != nil {
 		return "", bad
 	}
-	c := appendCompact(nil, text, false)
+	c := jsontext.AppendCompact(nil, text, false)
 	return string(c[1 : len(c)-1]), nil
 }
 
 // prebuild writes the parts of the request that do not depend on the
 // variables.
 func (p *Prompt) prebuild(params string) {
-	p.head = appendQuoted([]byte(`{"model":`), p.model)
+	p.head = jsontext.AppendString([]byte(`{"model":`), p.model)
 	p.head = append(p.head, `,"messages":[`...)
 	if p.system != nil {
 		p.head = append(p.head, `{"role":"system","content":"`...)
@@ -212,7 +214,7 @@ func (p *Prompt) prebuild(params string) {
 	}
 	if p.output != nil {
 		p.tail = append(p.tail, `,"response_format":{"type":"json_schema","json_schema":{"name":`...)
-		p.tail = appendQuoted(p.tail, schemaName(p.name))
+		p.tail = jsontext.AppendString(p.tail, schemaName(p.name))
 		p.tail = append(p.tail, `,"schema":`...)
 		p.tail = append(p.tail, p.outputJSON...)
 		p.tail = append(p.tail, `,"strict":true}}`...)

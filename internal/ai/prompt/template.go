@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pinpointgw/pinpoint/internal/jsontext"
 )
 
 // piece is one part of a parsed template: literal text, or the variable
@@ -123,7 +125,7 @@ func compileTemplate(field, src string, index map[string]int) ([]segment, error)
 	segs := make([]segment, 0, len(pieces))
 	for _, p := range pieces {
 		if p.name == "" {
-			segs = append(segs, segment{text: appendEscaped(nil, p.text), v: -1})
+			segs = append(segs, segment{text: jsontext.AppendEscaped(nil, p.text), v: -1})
 			continue
 		}
 		v, ok := index[p.name]

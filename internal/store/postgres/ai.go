@@ -106,41 +106,18 @@ func (s *Store) AIUsageReport(ctx context.Context, q store.AIUsageQuery) ([]stor
 
 // buildAIUsageReport turns q into SQL with every value bound as a parameter.
 func buildAIUsageReport(q store.AIUsageQuery) (string, []any, error) {
-	cols := make([]string, len(q.GroupBy))
-	for i, k := range q.GroupBy {
-		col, ok := aiGroupColumns[k]
-		if !ok {
-			return "", nil, fmt.Errorf("unknown group key %q (want %s)", k, strings.Join(store.AIUsageGroupKeys, ", "))
-		}
-		for _, prev := range q.GroupBy[:i] {
-			if prev == k {
-				return "", nil, fmt.Errorf("group key %q given twice", k)
-			}
-		}
-		cols[i] = col
+	cols, err := q.GroupColumns(aiGroupColumns)
+	if err != nil {
+		return "", nil, err
 	}
 	var (
 		where []string
 		args  []any
 	)
-	add := func(cond string, v any) {
+	q.Filters(func(t time.Time) any { return t }, func(cond string, v any) {
 		args = append(args, v)
-		where = append(where, cond+" $"+strconv.Itoa(len(args)))
-	}
-	if !q.From.IsZero() {
-		add("time >=", q.From)
-	}
-	if !q.To.IsZero() {
-		add("time <", q.To)
-	}
-	for _, f := range []struct{ col, v string }{
-		{"consumer_id", q.ConsumerID}, {"tenant_id", q.TenantID}, {"model", q.Model},
-		{"route", q.Route}, {"provider", q.Provider},
-	} {
-		if f.v != "" {
-			add(f.col+" =", f.v)
-		}
-	}
+		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
+	})
 
 	// SUM of bigint is numeric in PostgreSQL: the cast back to bigint
 	// fails rather than wraps on overflow.

@@ -135,37 +135,17 @@ func (s *Store) AIUsageReport(ctx context.Context, q store.AIUsageQuery) ([]stor
 
 // buildAIUsageReport turns q into SQL with every value bound as a parameter.
 func buildAIUsageReport(q store.AIUsageQuery) (string, []any, error) {
-	cols := make([]string, len(q.GroupBy))
-	for i, k := range q.GroupBy {
-		col, ok := aiGroupColumns[k]
-		if !ok {
-			return "", nil, fmt.Errorf("unknown group key %q (want %s)", k, strings.Join(store.AIUsageGroupKeys, ", "))
-		}
-		for _, prev := range q.GroupBy[:i] {
-			if prev == k {
-				return "", nil, fmt.Errorf("group key %q given twice", k)
-			}
-		}
-		cols[i] = col
+	cols, err := q.GroupColumns(aiGroupColumns)
+	if err != nil {
+		return "", nil, err
 	}
 	var (
 		where []string
 		args  []any
 	)
-	if !q.From.IsZero() {
-		where, args = append(where, "time >= ?"), append(args, unixNanos(q.From))
-	}
-	if !q.To.IsZero() {
-		where, args = append(where, "time < ?"), append(args, unixNanos(q.To))
-	}
-	for _, f := range []struct{ col, v string }{
-		{"consumer_id", q.ConsumerID}, {"tenant_id", q.TenantID}, {"model", q.Model},
-		{"route", q.Route}, {"provider", q.Provider},
-	} {
-		if f.v != "" {
-			where, args = append(where, f.col+" = ?"), append(args, f.v)
-		}
-	}
+	q.Filters(func(t time.Time) any { return unixNanos(t) }, func(cond string, v any) {
+		where, args = append(where, cond), append(args, v)
+	})
 
 	var b strings.Builder
 	b.WriteString("SELECT ")
