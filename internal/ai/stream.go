@@ -94,14 +94,17 @@ func (c *call) relay(t target, pc *provider.Call, resp *http.Response, timer *ti
 			c.x.UpstreamLatency = c.firstToken.Sub(t0)
 		}
 		// The chunk is only read here, while it is valid.
-		delta := gjson.Get(unsafeString(chunk), "choices.0.delta")
-		if v := delta.Get("content"); v.Type == gjson.String {
-			rl.keep(v.Str)
-		}
-		if v := delta.Get("tool_calls.0.function"); v.Exists() {
-			rl.keep(v.Get("name").Str)
-			rl.keep(v.Get("arguments").Str)
-		}
+		gjson.Get(unsafeString(chunk), "choices.0.delta").ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "content":
+				rl.keep(v.Str)
+			case "tool_calls":
+				f := v.Get("0.function")
+				rl.keep(f.Get("name").Str)
+				rl.keep(f.Get("arguments").Str)
+			}
+			return true
+		})
 		if !c.includeUsage {
 			chunk = withoutNullUsage(chunk, rl)
 		}

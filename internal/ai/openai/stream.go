@@ -59,7 +59,7 @@ func (s *stream) Event(name, data []byte, emit func(chunk []byte) error) error {
 			return &provider.Error{Kind: provider.Server, Message: "provider sent a stream chunk that could not be edited: " + err.Error()}
 		}
 	}
-	if bytes.Contains(chunk, quotedUsage) {
+	if mayHaveUsage(chunk) {
 		if u := get(chunk, "usage"); u.IsObject() {
 			s.usage, s.hasUsage = usageOf(u), true
 			if get(chunk, "choices.#").Int() > 0 {
@@ -93,3 +93,19 @@ func (s *stream) End(func(chunk []byte) error) (bool, error) { return s.done, ni
 
 // Usage is the usage of the last chunk that reported one.
 func (s *stream) Usage() (pricing.Usage, bool) { return s.usage, s.hasUsage }
+
+// mayHaveUsage reports whether chunk may hold a usage object: it names
+// "usage", and not only as the "usage": null that OpenAI puts on every
+// chunk of a stream that asked for usage (so those chunks are not parsed).
+func mayHaveUsage(chunk []byte) bool {
+	i := bytes.LastIndex(chunk, quotedUsage)
+	if i < 0 {
+		return false
+	}
+	rest := bytes.TrimLeft(chunk[i+len(quotedUsage):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return true // "usage" inside a string: let the parser decide
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	return !bytes.HasPrefix(rest, []byte("null")) || bytes.Count(chunk, quotedUsage) > 1
+}

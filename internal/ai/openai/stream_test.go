@@ -163,3 +163,18 @@ func BenchmarkStreamEvent(b *testing.B) {
 		}
 	}
 }
+
+func TestMayHaveUsage(t *testing.T) {
+	for chunk, want := range map[string]bool{
+		`{"choices":[{"delta":{"content":"x"}}],"usage":null}`:                    false,
+		`{"choices":[{"delta":{"content":"x"}}], "usage" : null }`:                false,
+		`{"choices":[],"usage":{"prompt_tokens":3}}`:                              true,
+		`{"choices":[{"delta":{"content":"x"}}]}`:                                 false,
+		`{"choices":[{"delta":{"content":"the \"usage\" word"}}],"usage":null}`:   false, // an escaped quote: no "usage" key there
+		`{"usage":{"prompt_tokens":1},"choices":[{"delta":{"content":"usage"}}]}`: true,
+	} {
+		if got := mayHaveUsage([]byte(chunk)); got != want {
+			t.Errorf("mayHaveUsage(%s) = %v, want %v", chunk, got, want)
+		}
+	}
+}
