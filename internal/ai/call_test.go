@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/pinpointgw/pinpoint/internal/config"
 )
 
 func TestScan(t *testing.T) {
@@ -75,5 +77,52 @@ func TestResolveKey(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "sk-") {
 			t.Errorf("the error shows a key: %v", err)
 		}
+	}
+}
+
+func TestRuleSelectsCallers(t *testing.T) {
+	alice := caller{consumer: "alice", tenant: "acme", groups: []string{"trial"}, metadata: map[string]string{"tier": "free"}}
+	anon := caller{}
+	for _, tc := range []struct {
+		name        string
+		rule        config.AIAccess
+		alice, anon bool
+	}{
+		{"everyone", config.AIAccess{Name: "all"}, true, true},
+		{"by consumer", config.AIAccess{Name: "c", Consumers: []string{"alice"}}, true, false},
+		{"by tenant", config.AIAccess{Name: "t", Tenants: []string{"acme"}}, true, false},
+		{"an empty tenant name selects no anonymous caller", config.AIAccess{Name: "t", Tenants: []string{""}}, false, false},
+		{"by group", config.AIAccess{Name: "g", Groups: []string{"trial"}}, true, false},
+		{"by plan field", config.AIAccess{Name: "p", Plans: []string{"free"}, PlanField: "tier"}, true, false},
+		{"by the default plan field", config.AIAccess{Name: "p", Plans: []string{"free"}}, false, false},
+		{"other consumer", config.AIAccess{Name: "o", Consumers: []string{"bob"}}, false, false},
+	} {
+		r, errs := compileRule(&tc.rule)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if got := r.applies(&alice); got != tc.alice {
+			t.Errorf("%s: applies to alice = %v", tc.name, got)
+		}
+		if got := r.applies(&anon); got != tc.anon {
+			t.Errorf("%s: applies to an anonymous caller = %v", tc.name, got)
+		}
+	}
+}
+
+func TestCounterKey(t *testing.T) {
+	c := caller{consumer: "alice", tenant: "acme", credential: "pp_live_k1"}
+	for key, want := range map[string]string{"consumer": "consumer:alice", "tenant": "tenant:acme", "credential": "credential:pp_live_k1"} {
+		if got := (&rule{key: key}).counterKey(&c); got != want {
+			t.Errorf("key %s: %s, want %s", key, got, want)
+		}
+	}
+	// A token of an unregistered subject counts by its credential; no
+	// credential at all shares one anonymous counter.
+	if got := (&rule{key: "consumer"}).counterKey(&caller{credential: "sub-7"}); got != "credential:sub-7" {
+		t.Errorf("credential fallback: %s", got)
+	}
+	if got := (&rule{key: "tenant"}).counterKey(&caller{}); got != "anonymous" {
+		t.Errorf("anonymous: %s", got)
 	}
 }

@@ -244,15 +244,6 @@ func (s *Service) Close() {
 	}
 }
 
-// Models lists the model names, sorted.
-func (s *Service) Models() []string { return s.names }
-
-// Prices is the revision's price catalog.
-func (s *Service) Prices() *pricing.Catalog { return s.prices }
-
-// Meter is the meter the service counts in.
-func (s *Service) Meter() *meter.Meter { return s.meter }
-
 func pricier(a, b pricing.Price) bool {
 	return a.Input.Cmp(b.Input) > 0 || a.Output.Cmp(b.Output) > 0
 }
@@ -400,8 +391,8 @@ func (r *rule) applies(c *caller) bool {
 	if r.consumers == nil && r.groups == nil && r.tenant == nil && r.plans == nil {
 		return true
 	}
-	if r.consumers[c.consumer] || r.tenant[c.tenant] {
-		return c.consumer != "" || c.tenant != ""
+	if c.consumer != "" && r.consumers[c.consumer] || c.tenant != "" && r.tenant[c.tenant] {
+		return true
 	}
 	for _, g := range c.groups {
 		if r.groups[g] {
@@ -416,7 +407,7 @@ func (r *rule) applies(c *caller) bool {
 	return false
 }
 
-// hasBudget reports whether the rule meters anything.
+// meters reports whether the rule counts tokens or spend.
 func (r *rule) meters() bool { return r.tpm > 0 || !r.daily.IsZero() || !r.monthly.IsZero() }
 
 // priceOverrides converts ai.prices to pricing overrides.

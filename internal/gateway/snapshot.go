@@ -65,8 +65,6 @@ type Snapshot struct {
 	ai *ai.Service
 }
 
-// AI is the revision's AI gateway.
-func (s *Snapshot) AI() *ai.Service { return s.ai }
 
 // Redaction is the revision's redaction policy (the config's redact block,
 // gateway.call_log.redact_query and its authenticators' key headers).
