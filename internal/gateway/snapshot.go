@@ -65,7 +65,6 @@ type Snapshot struct {
 	ai *ai.Service
 }
 
-
 // Redaction is the revision's redaction policy (the config's redact block,
 // gateway.call_log.redact_query and its authenticators' key headers).
 func (s *Snapshot) Redaction() *redact.Policy { return s.redaction }

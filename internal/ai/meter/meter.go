@@ -177,14 +177,17 @@ func (m *Meter) shardOf(l *Limit) uint16 {
 	return uint16(h % shards)
 }
 
-// Reservation is an admitted call's hold on its limits. Settle it exactly
-// once, when the call ends, whatever its outcome: until then its ask
-// counts against every limit. Settle recycles the Reservation: do not use
-// it afterwards.
+// Reservation is an admitted call's hold on its limits. Settle it once,
+// when the call ends, whatever its outcome: until then its ask counts
+// against every limit. A second Settle does nothing.
 type Reservation struct {
 	m     *Meter
 	items []item   // one per distinct counter
 	locks []uint16 // the items' shards, ascending, distinct
+	// itemBuf and lockBuf hold items and locks for calls under up to
+	// four limits, so that a reservation is one allocation.
+	itemBuf [4]item
+	lockBuf [4]uint16
 }
 
 // item is what a reservation holds on one counter.
@@ -195,8 +198,6 @@ type item struct {
 	cost   pricing.Money // reserved cost, 0 when the limit has no budget
 }
 
-var reservations = sync.Pool{New: func() any { return new(Reservation) }}
-
 // Reserve admits a call when its ask fits every limit: for each, the tokens
 // counted in the last minute plus those reserved by calls in flight plus
 // the ask are at most TokensPerMinute, and the same holds for the cost
@@ -205,14 +206,15 @@ var reservations = sync.Pool{New: func() any { return new(Reservation) }}
 // nothing is reserved and the Refusal names the most binding limit.
 //
 // With no limits Reserve returns (nil, nil); Settle on nil does nothing.
-// Reserve does not allocate once a caller's counters exist.
+// Reserve allocates only the Reservation once a caller's counters exist.
 func (m *Meter) Reserve(limits []Limit, ask Ask) (*Reservation, *Refusal) {
 	if len(limits) == 0 {
 		return nil, nil
 	}
 	ask = ask.clamp()
 	c := at(m.now())
-	r := reservations.Get().(*Reservation)
+	r := &Reservation{}
+	r.items, r.locks = r.itemBuf[:0], r.lockBuf[:0]
 	r.m = m
 	for i := range limits {
 		s := m.shardOf(&limits[i])
@@ -310,11 +312,9 @@ func (r *Reservation) Settle(actual Ask) {
 	r.release()
 }
 
-// release empties r and returns it to the pool.
+// release empties r, so that a second Settle finds nothing to do.
 func (r *Reservation) release() {
-	clear(r.items) // drop the counter pointers
-	r.m, r.items, r.locks = nil, r.items[:0], r.locks[:0]
-	reservations.Put(r)
+	r.m, r.items, r.locks = nil, nil, nil
 }
 
 // Usage returns l's counters now. It creates no counter.

@@ -200,7 +200,7 @@ func TestSettleOnce(t *testing.T) {
 	l := []Limit{tpm("r", "k", 100)}
 	r := mustReserve(t, m, l, Ask{Tokens: 10})
 	r.Settle(Ask{Tokens: 10})
-	r.Settle(Ask{Tokens: 10}) // recycled but not reused yet: no effect
+	r.Settle(Ask{Tokens: 10}) // a second Settle: no effect
 	if st := m.Usage(l[0]); st.Tokens != 10 || st.InFlight != 0 {
 		t.Errorf("after a second Settle: %+v, want 10 tokens", st)
 	}
