@@ -160,3 +160,25 @@ func (q AIUsageQuery) GroupColumns(columns map[string]string) ([]string, error) 
 	}
 	return cols, nil
 }
+
+// ScanGroup reads one row of an AI usage report, as the stores' report
+// queries select it: the group key columns in q.GroupBy's order, then the
+// calls, errors, input, output and cached tokens and cost sums. scan is
+// the row's Scan.
+func (q AIUsageQuery) ScanGroup(scan func(dest ...any) error) (AIUsageGroup, error) {
+	var g AIUsageGroup
+	keys := make([]string, len(q.GroupBy))
+	dest := make([]any, 0, len(keys)+6)
+	for i := range keys {
+		dest = append(dest, &keys[i])
+	}
+	dest = append(dest, &g.Calls, &g.Errors, &g.InputTokens, &g.OutputTokens, &g.CachedTokens, &g.CostPico)
+	if err := scan(dest...); err != nil {
+		return g, err
+	}
+	g.Keys = make(map[string]string, len(keys))
+	for i, k := range q.GroupBy {
+		g.Keys[k] = keys[i]
+	}
+	return g, nil
+}

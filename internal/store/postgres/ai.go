@@ -81,20 +81,10 @@ func (s *Store) AIUsageReport(ctx context.Context, q store.AIUsageQuery) ([]stor
 	}
 	defer rows.Close()
 	out := []store.AIUsageGroup{}
-	keys := make([]string, len(q.GroupBy))
 	for rows.Next() {
-		var g store.AIUsageGroup
-		dest := make([]any, 0, len(keys)+6)
-		for i := range keys {
-			dest = append(dest, &keys[i])
-		}
-		dest = append(dest, &g.Calls, &g.Errors, &g.InputTokens, &g.OutputTokens, &g.CachedTokens, &g.CostPico)
-		if err := rows.Scan(dest...); err != nil {
+		g, err := q.ScanGroup(rows.Scan)
+		if err != nil {
 			return nil, fmt.Errorf("postgres: ai usage report: %w", err)
-		}
-		g.Keys = make(map[string]string, len(keys))
-		for i, k := range q.GroupBy {
-			g.Keys[k] = keys[i]
 		}
 		out = append(out, g)
 	}
