@@ -36,97 +36,19 @@ mkdir -p "$BIN" "$OUT/raw" "$OUT/logs"
 log() { printf '[ai-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # ---------------------------------------------------------------- processes
-# Every process this script starts is recorded in PIDS and stopped on exit.
-PIDS=()
-
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid"
-	done
+	stop_all
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-forget() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
-
-# start NAME CMD...: runs CMD in the background, logging to logs/NAME.log;
-# sets STARTED to its pid.
-start() {
-	local name=$1
-	shift
-	"$@" >"$OUT/logs/$name.log" 2>&1 &
-	STARTED=$!
-	PIDS+=("$STARTED")
-}
-
-stop() {
-	stop_pid "$1"
-	forget "$1"
-}
-
-# run_fg CMD...: runs CMD to completion in the background with wait, so that
-# Ctrl-C reaches the trap at once and cleanup stops CMD too.
-run_fg() {
-	local pid rc=0
-	"$@" &
-	pid=$!
-	PIDS+=("$pid")
-	wait "$pid" || rc=$?
-	forget "$pid"
-	return "$rc"
-}
-
 # ---------------------------------------------------------------- machine
-if command -v taskset >/dev/null && (($(nproc) >= 2)); then
-	ON_PROXY_CPU=(taskset -c 0)
-	ON_LOAD_CPU=(taskset -c 1)
-	PINNED=yes
-else
-	log "WARNING: fewer than 2 CPUs or no taskset: running unpinned; numbers are not comparable to pinned runs"
-	ON_PROXY_CPU=()
-	ON_LOAD_CPU=()
-	PINNED=no
-fi
-
-cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-
-busy() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		split(a, x, " "); split(b, y, " "); t = y[2] - x[2]
-		if (t > 0) printf "%.0f", 100 * (1 - (y[1] - x[1]) / t); else print "?" }'
-}
-
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${LOAD_BEFORE%% *}" 'BEGIN { exit !(l > 0.5) }'; then
-	log "WARNING: load average is $LOAD_BEFORE before the run; other work on this machine will skew the numbers"
-fi
-
-USED_PORTS=" "
-pick_port() {
-	local p=$1
-	while [[ $USED_PORTS == *" $p "* ]] || (: </dev/tcp/127.0.0.1/"$p") 2>/dev/null; do
-		((p++))
-	done
-	USED_PORTS+="$p "
-	echo "$p"
-}
+pin_cpus || log "WARNING: fewer than 2 CPUs or no taskset: running unpinned; numbers are not comparable to pinned runs"
+check_load
 
 # chat_body FILE STREAM: writes aiload's request body (the same the load sends)
 # for curl's checks.

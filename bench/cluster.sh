@@ -49,23 +49,12 @@ psql_q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -h "$PG_HOST" -U "$PG_USER" -d "$
 # ---------------------------------------------------------------- processes
 # Every process started here is in PIDS; cleanup stops them all, drops the
 # schema and the Redis keys, whether the run finished, failed or was interrupted.
-PIDS=()
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 SCHEMA_MADE=0
 
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+	stop_all
 	if ((SCHEMA_MADE)); then
 		psql_q "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || log "could not drop schema $SCHEMA"
 	fi
@@ -79,21 +68,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start NAME CMD...: runs CMD in the background, logging to logs/NAME.log; sets STARTED.
-start() {
-	local name=$1
-	shift
-	"$@" >"$OUT/logs/$name.log" 2>&1 &
-	STARTED=$!
-	PIDS+=("$STARTED")
-}
 
-# forget PID...: drops the PIDs from what cleanup stops.
-forget() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do [[ " $* " == *" $p "* ]] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
 
 # stop_nodes: stops every gateway node started so far (the backend is not in NODE_PIDS).
 NODE_PIDS=()
@@ -108,37 +83,15 @@ stop_nodes() {
 # Every gateway node on CPU 0 (GOMAXPROCS=1 each: the nodes share that core);
 # the backend and wrk on CPU 1. PostgreSQL and Redis are not pinned.
 NODE_GOMAXPROCS=1 # empty: Go's default
-if ((PIN)) && command -v taskset >/dev/null && (($(nproc) >= 2)); then
-	ON_PROXY_CPU=(taskset -c 0)
-	ON_LOAD_CPU=(taskset -c 1)
-	PINNED=yes
+if ((PIN)); then
+	pin_cpus || { log "WARNING: fewer than 2 CPUs or no taskset: running unpinned"; NODE_GOMAXPROCS=; }
 else
-	((PIN)) && log "WARNING: fewer than 2 CPUs or no taskset: running unpinned"
 	ON_PROXY_CPU=()
 	ON_LOAD_CPU=()
 	PINNED=no
 	NODE_GOMAXPROCS=
 fi
-
-cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-busy() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		split(a, x, " "); split(b, y, " "); t = y[2] - x[2]
-		if (t > 0) printf "%.0f", 100 * (1 - (y[1] - x[1]) / t); else print "?" }'
-}
-
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${LOAD_BEFORE%% *}" 'BEGIN { exit !(l > 0.5) }'; then
-	log "WARNING: load average is $LOAD_BEFORE before the run; other work on this machine will skew the numbers"
-fi
-
-USED_PORTS=" "
-pick_port() {
-	local p=$1
-	while [[ $USED_PORTS == *" $p "* ]] || (: </dev/tcp/127.0.0.1/"$p") 2>/dev/null; do ((p++)); done
-	USED_PORTS+="$p "
-	echo "$p"
-}
+check_load
 
 # wait_ok URL PID [CURL ARGS...]: waits up to 60s for URL to answer 200, failing early if PID exits.
 wait_ok() {
