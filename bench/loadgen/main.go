@@ -12,18 +12,17 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/pinpointgw/pinpoint/bench/internal/rawhttp"
 )
 
 // options describe one run.
@@ -63,11 +62,11 @@ func run(o options) (result, error) {
 	for w := range tallies {
 		t := &tallies[w]
 		t.lat = make([]time.Duration, 0, n/o.conns+1)
-		c := newClient(target, o.timeout)
+		c := rawhttp.New(target, []byte("GET "+target.RequestURI()+" HTTP/1.1\r\nHost: "+target.Host+"\r\nUser-Agent: pinpoint-loadgen\r\n\r\n"), o.timeout)
 		wg.Go(func() {
-			defer c.close()
+			defer c.Close()
 			for scheduled := range jobs {
-				status, err := c.get()
+				status, err := c.Do(nil)
 				t.lat = append(t.lat, time.Since(scheduled))
 				switch {
 				case err != nil:
@@ -107,78 +106,6 @@ func run(o options) (result, error) {
 // instead of using http.Client, whose Transport spends several times the CPU
 // per request (a goroutine pair and channel hand-offs); on a shared core that
 // would make the load generator, not the target, the bottleneck.
-type client struct {
-	addr    string
-	request []byte
-	timeout time.Duration
-	conn    net.Conn
-	br      *bufio.Reader
-}
-
-func newClient(target *url.URL, timeout time.Duration) *client {
-	addr := target.Host
-	if target.Port() == "" {
-		addr = net.JoinHostPort(target.Hostname(), "80")
-	}
-	return &client{
-		addr:    addr,
-		request: []byte("GET " + target.RequestURI() + " HTTP/1.1\r\nHost: " + target.Host + "\r\nUser-Agent: pinpoint-loadgen\r\n\r\n"),
-		timeout: timeout,
-	}
-}
-
-// get sends one request, connecting first if needed, and reads the whole
-// reply so that the connection can carry the next one.
-func (c *client) get() (int, error) {
-	if c.conn == nil {
-		conn, err := net.DialTimeout("tcp", c.addr, c.timeout)
-		if err != nil {
-			return 0, err
-		}
-		c.conn = conn
-		c.br = bufio.NewReader(conn)
-	}
-	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
-		c.close()
-		return 0, err
-	}
-	if _, err := c.conn.Write(c.request); err != nil {
-		c.close()
-		return 0, err
-	}
-	resp, err := http.ReadResponse(c.br, nil)
-	if err != nil {
-		c.close()
-		return 0, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.Close {
-		c.close()
-	}
-	if err != nil {
-		return 0, err
-	}
-	return resp.StatusCode, nil
-}
-
-func (c *client) close() {
-	if c.conn != nil {
-		c.conn.Close()
-		c.conn = nil
-	}
-}
-
-// percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
-// sorted, or 0 when it is empty.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(p/100*float64(len(sorted))+0.999999999) - 1
-	return sorted[min(max(rank, 0), len(sorted)-1)]
-}
-
 // report writes r as "name value" lines.
 func report(w io.Writer, o options, r result) error {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
@@ -194,8 +121,8 @@ func report(w io.Writer, o options, r result) error {
 		"target_rps %.1f\nachieved_rps %.1f\nrequests %d\nerrors %d\nnon_2xx %d\n"+
 			"p50_ms %s\np90_ms %s\np99_ms %s\np999_ms %s\nmax_ms %s\n",
 		o.rate, achieved, len(r.latencies), r.errors, r.non2xx,
-		ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 90)),
-		ms(percentile(r.latencies, 99)), ms(percentile(r.latencies, 99.9)), ms(maxLatency))
+		ms(rawhttp.Percentile(r.latencies, 50)), ms(rawhttp.Percentile(r.latencies, 90)),
+		ms(rawhttp.Percentile(r.latencies, 99)), ms(rawhttp.Percentile(r.latencies, 99.9)), ms(maxLatency))
 	return err
 }
 

@@ -32,7 +32,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,6 +40,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pinpointgw/pinpoint/bench/internal/rawhttp"
 )
 
 // options describe one run.
@@ -151,7 +152,7 @@ func run(o options) (result, error) {
 		t := &tallies[w]
 		c := newClient(target, req, o.timeout)
 		wg.Go(func() {
-			defer c.close()
+			defer c.conn.Close()
 			one := func(at time.Time) {
 				c.gaps = c.gaps[:0]
 				r, err := c.do(o.stream, &c.gaps)
@@ -225,60 +226,27 @@ type reply struct {
 
 // client is one keep-alive connection sending the same request again and again.
 type client struct {
-	addr    string
-	request []byte
-	timeout time.Duration
-	conn    net.Conn
-	br      *bufio.Reader
-	events  *bufio.Reader   // reads a stream's body; reset per reply
-	gaps    []time.Duration // the current reply's gaps between events
+	conn   *rawhttp.Conn
+	events *bufio.Reader   // reads a stream's body; reset per reply
+	gaps   []time.Duration // the current reply's gaps between events
 }
 
 func newClient(target *url.URL, request []byte, timeout time.Duration) *client {
-	addr := target.Host
-	if target.Port() == "" {
-		addr = net.JoinHostPort(target.Hostname(), "80")
-	}
-	return &client{addr: addr, request: request, timeout: timeout, events: bufio.NewReaderSize(nil, 64<<10)}
+	return &client{conn: rawhttp.New(target, request, timeout), events: bufio.NewReaderSize(nil, 64<<10)}
 }
 
-// do sends one request, connecting first if needed, and reads the whole
-// reply so that the connection can carry the next one. With stream it
-// appends the gaps between the reply's events to gaps.
+// do sends one request and reads the whole reply. With stream it appends
+// the gaps between the reply's events to gaps.
 func (c *client) do(stream bool, gaps *[]time.Duration) (reply, error) {
-	if c.conn == nil {
-		conn, err := net.DialTimeout("tcp", c.addr, c.timeout)
-		if err != nil {
-			return reply{}, err
+	var r reply
+	status, err := c.conn.Do(func(resp *http.Response) error {
+		if stream && resp.StatusCode/100 == 2 {
+			c.events.Reset(resp.Body)
+			return readEvents(c.events, &r, gaps)
 		}
-		c.conn = conn
-		c.br = bufio.NewReader(conn)
-	}
-	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
-		c.close()
-		return reply{}, err
-	}
-	if _, err := c.conn.Write(c.request); err != nil {
-		c.close()
-		return reply{}, err
-	}
-	resp, err := http.ReadResponse(c.br, nil)
-	if err != nil {
-		c.close()
-		return reply{}, err
-	}
-	r := reply{status: resp.StatusCode}
-	if stream && resp.StatusCode/100 == 2 {
-		c.events.Reset(resp.Body)
-		err = readEvents(c.events, &r, gaps)
-	}
-	if err == nil {
-		_, err = io.Copy(io.Discard, resp.Body)
-	}
-	resp.Body.Close()
-	if err != nil || resp.Close {
-		c.close()
-	}
+		return nil
+	})
+	r.status = status
 	return r, err
 }
 
@@ -353,23 +321,6 @@ func hasContent(data []byte) bool {
 	}
 }
 
-func (c *client) close() {
-	if c.conn != nil {
-		c.conn.Close()
-		c.conn = nil
-	}
-}
-
-// percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
-// sorted, or 0 when it is empty.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(p/100*float64(len(sorted))+0.999999999) - 1
-	return sorted[min(max(rank, 0), len(sorted)-1)]
-}
-
 // report writes r as "name value" lines.
 func report(w io.Writer, o options, r result) error {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
@@ -391,15 +342,15 @@ func report(w io.Writer, o options, r result) error {
 	fmt.Fprintf(&b, "mode %s\nconns %d\nrequests %d\nerrors %d\nnon_2xx %d\nincomplete %d\nrps %.1f\n"+
 		"p50_ms %s\np90_ms %s\np99_ms %s\nmax_ms %s\n",
 		mode, o.conns, len(r.latencies), r.errors, r.non2xx, r.incomplete, rps,
-		ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 90)), ms(percentile(r.latencies, 99)), ms(last(r.latencies)))
+		ms(rawhttp.Percentile(r.latencies, 50)), ms(rawhttp.Percentile(r.latencies, 90)), ms(rawhttp.Percentile(r.latencies, 99)), ms(last(r.latencies)))
 	if o.stream {
 		perStream := 0.0
 		if r.ok > 0 {
 			perStream = float64(r.events) / float64(r.ok)
 		}
 		fmt.Fprintf(&b, "events_per_stream %.1f\nttfb_p50_ms %s\nttfb_p99_ms %s\ngap_p50_ms %s\ngap_p99_ms %s\ngap_max_ms %s\n",
-			perStream, ms(percentile(r.ttfb, 50)), ms(percentile(r.ttfb, 99)),
-			ms(percentile(r.gaps, 50)), ms(percentile(r.gaps, 99)), ms(last(r.gaps)))
+			perStream, ms(rawhttp.Percentile(r.ttfb, 50)), ms(rawhttp.Percentile(r.ttfb, 99)),
+			ms(rawhttp.Percentile(r.gaps, 50)), ms(rawhttp.Percentile(r.gaps, 99)), ms(last(r.gaps)))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
